@@ -1,0 +1,83 @@
+package dev.resiliencegateway.balancing;
+
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.random.RandomGenerator;
+
+/**
+ * Power of two choices: draw two distinct candidates with probability proportional to their
+ * effective weight (static weight x health x slow start), keep the one with the lower
+ * {@link ReplicaLoad#cost cost} (peak-EWMA latency x (in flight + 1)).
+ *
+ * <p>A pure function of its arguments: the caller passes an immutable candidate list, the time and
+ * the random source; nothing here reads a clock or takes a lock.
+ */
+public final class Balancer {
+
+	private Balancer() {
+	}
+
+	/**
+	 * @param candidates replicas that may take the request
+	 * @param excluded replicas not to use (already tried); ignored when it would exclude every candidate
+	 * @return the chosen candidate, or {@code null} when there are none
+	 */
+	public static <C extends Candidate> C choose(List<C> candidates, Predicate<? super C> excluded, long now,
+			RandomGenerator random) {
+		int n = candidates.size();
+		if (n == 0) {
+			return null;
+		}
+		double[] weights = new double[n];
+		double total = 0;
+		int allowed = 0;
+		for (int i = 0; i < n; i++) {
+			C c = candidates.get(i);
+			if (!excluded.test(c)) {
+				weights[i] = c.effectiveWeight(now);
+				total += weights[i];
+				allowed++;
+			}
+		}
+		if (allowed == 0) {
+			// every candidate was tried: fall back to all of them
+			for (int i = 0; i < n; i++) {
+				weights[i] = candidates.get(i).effectiveWeight(now);
+				total += weights[i];
+			}
+			allowed = n;
+		}
+		int first = draw(weights, total, random);
+		if (allowed == 1) {
+			return candidates.get(first);
+		}
+		double firstWeight = weights[first];
+		weights[first] = 0;
+		int second = draw(weights, total - firstWeight, random);
+		weights[first] = firstWeight;
+		C a = candidates.get(first);
+		C b = candidates.get(second);
+		double costA = a.load().cost(now);
+		double costB = b.load().cost(now);
+		if (costA == costB) {
+			return random.nextBoolean() ? a : b;
+		}
+		return costA < costB ? a : b;
+	}
+
+	private static int draw(double[] weights, double total, RandomGenerator random) {
+		double x = random.nextDouble() * total;
+		int last = -1;
+		for (int i = 0; i < weights.length; i++) {
+			if (weights[i] > 0) {
+				last = i;
+				x -= weights[i];
+				if (x < 0) {
+					return i;
+				}
+			}
+		}
+		return last;
+	}
+
+}

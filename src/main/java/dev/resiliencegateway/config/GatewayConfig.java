@@ -1,0 +1,65 @@
+package dev.resiliencegateway.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import dev.resiliencegateway.health.HealthPolicy;
+import dev.resiliencegateway.pool.Replica;
+
+/**
+ * The validated, defaulted configuration the gateway runs with. Built once at startup by
+ * {@link GatewayConfigValidator}; holds no runtime state.
+ */
+public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeaders, UpstreamSettings upstream,
+		Map<String, PoolConfig> pools, RoutePolicy routeDefaults, Map<String, RoutePolicy> routes) {
+
+	public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
+
+	public static final int DEFAULT_MAX_CONNECTIONS_PER_REPLICA = 512;
+
+	public static final int DEFAULT_MAX_CONNECTIONS = 4096;
+
+	public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+	public static final Duration DEFAULT_DISCOVERY_REFRESH = Duration.ofSeconds(5);
+
+	public static final String DEFAULT_HEALTH_PATH = "/actuator/health";
+
+	public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(1);
+
+	public static final Duration DEFAULT_HEALTH_TIMEOUT = Duration.ofMillis(500);
+
+	public static final int DEFAULT_MAX_ATTEMPTS = 3;
+
+	public static final Duration DEFAULT_PER_TRY_TIMEOUT = Duration.ofSeconds(2);
+
+	public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
+
+	/** The route policy for a route id (its override, or the defaults). */
+	public RoutePolicy routePolicy(String routeId) {
+		return routes.getOrDefault(routeId, routeDefaults);
+	}
+
+	public record UpstreamSettings(Duration connectTimeout, int maxConnectionsPerReplica, int maxConnections,
+			Duration idleTimeout) {
+	}
+
+	/**
+	 * @param replicas the configured replicas, or {@code null} when they come from discovery
+	 */
+	public record PoolConfig(String name, List<Replica> replicas, String serviceId, Duration discoveryRefresh,
+			HealthCheckSettings healthCheck, HealthPolicy policy) {
+
+		public boolean fromDiscovery() {
+			return replicas == null;
+		}
+	}
+
+	public record HealthCheckSettings(boolean enabled, String path, Duration interval, Duration timeout) {
+	}
+
+	public record RoutePolicy(int maxAttempts, Duration perTryTimeout, Duration deadline) {
+	}
+
+}

@@ -1,0 +1,236 @@
+package dev.resiliencegateway.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+import dev.resiliencegateway.config.GatewayConfig.HealthCheckSettings;
+import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
+import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
+import dev.resiliencegateway.config.GatewayConfig.UpstreamSettings;
+import dev.resiliencegateway.health.HealthPolicy;
+import dev.resiliencegateway.pool.Replica;
+
+import static dev.resiliencegateway.config.GatewayConfig.*;
+
+/**
+ * Checks the gateway's configuration once, at startup, and fills in defaults. Every problem stops
+ * startup with one {@link InvalidConfigurationException} naming the key, the value and what is
+ * expected.
+ */
+public final class GatewayConfigValidator {
+
+	private static final String P = "resilience.gateway";
+
+	/** One Gateway MVC route as the validator needs it: its property path, id and uri. */
+	public record RouteRef(String key, String id, URI uri) {
+	}
+
+	private GatewayConfigValidator() {
+	}
+
+	/**
+	 * @param routes the Gateway MVC routes from {@code spring.cloud.gateway.server.webmvc.routes}
+	 * @param discoverable whether discovery knows a service id (for pools without listed replicas)
+	 * @param discoveryIsStatic discovery is the simple, configuration-backed one: a service it does not
+	 * know now will never appear, so an unknown pool is an error rather than a warning
+	 */
+	public static GatewayConfig validate(GatewayProperties props, List<RouteRef> routes,
+			Predicate<String> discoverable, boolean discoveryIsStatic) {
+		TrustedProxies trusted = TrustedProxies.parse(props.trustedProxies(), P + ".trusted-proxies");
+		GatewayProperties.Upstream u = props.upstream();
+		UpstreamSettings upstream = new UpstreamSettings(
+				positive(P + ".upstream.connect-timeout", u.connectTimeout(), DEFAULT_CONNECT_TIMEOUT),
+				atLeast(P + ".upstream.max-connections-per-replica", u.maxConnectionsPerReplica(),
+						DEFAULT_MAX_CONNECTIONS_PER_REPLICA, 1),
+				atLeast(P + ".upstream.max-connections", u.maxConnections(), DEFAULT_MAX_CONNECTIONS, 1),
+				positive(P + ".upstream.idle-timeout", u.idleTimeout(), DEFAULT_IDLE_TIMEOUT));
+
+		Map<String, PoolConfig> pools = new LinkedHashMap<>();
+		props.pools().forEach((name, pool) -> pools.put(name, pool(name, pool, discoverable, discoveryIsStatic)));
+
+		// routes: ids unique, lb:// targets known
+		Map<String, String> seen = new HashMap<>();
+		Map<String, PoolConfig> implicit = new LinkedHashMap<>();
+		for (RouteRef route : routes) {
+			if (route.id() == null || route.id().isBlank()) {
+				throw new InvalidConfigurationException(route.key() + ".id", route.id(), "a non-empty route id");
+			}
+			String earlier = seen.putIfAbsent(route.id(), route.key());
+			if (earlier != null) {
+				throw new InvalidConfigurationException(route.key() + ".id", route.id(),
+						"a route id used once (it is also the id of " + earlier + ")");
+			}
+			if (route.uri() != null && "lb".equalsIgnoreCase(route.uri().getScheme())) {
+				String pool = route.uri().getHost();
+				if (pool == null || pool.isBlank()) {
+					throw new InvalidConfigurationException(route.key() + ".uri", String.valueOf(route.uri()),
+							"lb://POOL with the name of a pool under " + P + ".pools");
+				}
+				if (!pools.containsKey(pool) && !implicit.containsKey(pool)) {
+					if (discoveryIsStatic && !discoverable.test(pool)) {
+						throw new InvalidConfigurationException(route.key() + ".uri", String.valueOf(route.uri()),
+								"the name of a pool under " + P + ".pools " + pools.keySet()
+										+ " or a service known to the discovery client");
+					}
+					implicit.put(pool, pool(pool, emptyPool(), discoverable, false));
+				}
+			}
+		}
+		pools.putAll(implicit);
+
+		RoutePolicy defaults = route(P + ".route-defaults", props.routeDefaults(),
+				new RoutePolicy(DEFAULT_MAX_ATTEMPTS, DEFAULT_PER_TRY_TIMEOUT, DEFAULT_DEADLINE));
+		Map<String, RoutePolicy> routePolicies = new LinkedHashMap<>();
+		props.routes().forEach((id, r) -> {
+			String key = P + ".routes." + id;
+			if (!seen.containsKey(id)) {
+				throw new InvalidConfigurationException(key, id, "the id of a route under spring.cloud.gateway.server.webmvc.routes "
+						+ seen.keySet());
+			}
+			routePolicies.put(id, route(key, r, defaults));
+		});
+		return new GatewayConfig(trusted, props.decisionHeaders(), upstream, Map.copyOf(pools), defaults,
+				Map.copyOf(routePolicies));
+	}
+
+	private static GatewayProperties.Pool emptyPool() {
+		return new GatewayProperties.Pool(null, null, null, new GatewayProperties.HealthCheck(null, null, null, null, null, null),
+				new GatewayProperties.Outlier(null, null, null, null, null, null), new GatewayProperties.SlowStart(null, null),
+				null);
+	}
+
+	private static PoolConfig pool(String name, GatewayProperties.Pool pool, Predicate<String> discoverable,
+			boolean discoveryIsStatic) {
+		String key = P + ".pools." + name;
+		List<Replica> replicas = null;
+		String serviceId = pool.serviceId() != null ? pool.serviceId() : name;
+		if (pool.replicas() != null) {
+			if (pool.replicas().isEmpty()) {
+				throw new InvalidConfigurationException(key + ".replicas", "[]",
+						"at least one replica, or no replicas key at all to take them from discovery");
+			}
+			replicas = new ArrayList<>();
+			for (int i = 0; i < pool.replicas().size(); i++) {
+				GatewayProperties.ReplicaEntry e = pool.replicas().get(i);
+				String rk = key + ".replicas[" + i + "]";
+				URI uri = replicaUrl(rk + ".url", e.url());
+				int weight = atLeast(rk + ".weight", e.weight(), 1, 1);
+				Replica replica = Replica.of(uri, weight);
+				for (Replica other : replicas) {
+					if (other.id().equals(replica.id())) {
+						throw new InvalidConfigurationException(rk + ".url", e.url(), "a replica listed once in the pool");
+					}
+				}
+				replicas.add(replica);
+			}
+			replicas = List.copyOf(replicas);
+		}
+		else if (discoveryIsStatic && !discoverable.test(serviceId)) {
+			throw new InvalidConfigurationException(key + ".replicas", "(none)",
+					"at least one replica, or a service '" + serviceId + "' known to the discovery client");
+		}
+		GatewayProperties.HealthCheck hc = pool.healthCheck();
+		String path = hc.path() != null ? hc.path() : DEFAULT_HEALTH_PATH;
+		if (!path.startsWith("/")) {
+			throw new InvalidConfigurationException(key + ".health-check.path", path, "a path starting with /");
+		}
+		HealthCheckSettings check = new HealthCheckSettings(hc.enabled() == null || hc.enabled(), path,
+				positive(key + ".health-check.interval", hc.interval(), DEFAULT_HEALTH_INTERVAL),
+				positive(key + ".health-check.timeout", hc.timeout(), DEFAULT_HEALTH_TIMEOUT));
+		HealthPolicy d = HealthPolicy.DEFAULTS;
+		GatewayProperties.Outlier o = pool.outlier();
+		Duration base = positive(key + ".outlier.base-ejection-time", o.baseEjectionTime(), d.baseEjection());
+		Duration max = positive(key + ".outlier.max-ejection-time", o.maxEjectionTime(), d.maxEjection());
+		if (max.compareTo(base) < 0) {
+			throw new InvalidConfigurationException(key + ".outlier.max-ejection-time", max.toString(),
+					"at least base-ejection-time (" + base + ")");
+		}
+		GatewayProperties.SlowStart ss = pool.slowStart();
+		Duration window = ss.window() != null ? ss.window() : d.slowStartWindow();
+		if (window.isNegative()) {
+			throw new InvalidConfigurationException(key + ".slow-start.window", window.toString(), "0 (off) or a positive duration");
+		}
+		double share = ss.initialShare() != null ? ss.initialShare() : d.slowStartInitialShare();
+		if (!(share > 0 && share <= 1)) {
+			throw new InvalidConfigurationException(key + ".slow-start.initial-share", share, "> 0 and <= 1");
+		}
+		HealthPolicy policy = new HealthPolicy(
+				atLeast(key + ".outlier.consecutive-failures", o.consecutiveFailures(), d.consecutiveFailures(), 1), base,
+				max, d.ejectionJitter(),
+				percent(key + ".outlier.max-ejection-percent", o.maxEjectionPercent(), d.maxEjectionPercent()),
+				percent(key + ".panic-threshold-percent", pool.panicThresholdPercent(), d.panicThresholdPercent()),
+				o.detectOnly() != null && o.detectOnly(),
+				positive(key + ".outlier.probe-interval", o.probeInterval(), d.probeInterval()), window, share,
+				atLeast(key + ".health-check.unhealthy-threshold", hc.unhealthyThreshold(), d.unhealthyThreshold(), 1),
+				atLeast(key + ".health-check.healthy-threshold", hc.healthyThreshold(), d.healthyThreshold(), 1));
+		return new PoolConfig(name, replicas, serviceId,
+				positive(key + ".discovery-refresh", pool.discoveryRefresh(), DEFAULT_DISCOVERY_REFRESH), check, policy);
+	}
+
+	private static RoutePolicy route(String key, GatewayProperties.Route r, RoutePolicy defaults) {
+		Duration perTry = positive(key + ".per-try-timeout", r.perTryTimeout(), defaults.perTryTimeout());
+		Duration deadline = positive(key + ".deadline", r.deadline(), defaults.deadline());
+		return new RoutePolicy(atLeast(key + ".max-attempts", r.maxAttempts(), defaults.maxAttempts(), 1), perTry,
+				deadline);
+	}
+
+	static URI replicaUrl(String key, String url) {
+		String expected = "an absolute http or https URL such as http://10.0.0.5:8080";
+		if (url == null || url.isBlank()) {
+			throw new InvalidConfigurationException(key, url == null ? "(none)" : url, expected);
+		}
+		try {
+			URI uri = new URI(url.trim());
+			String scheme = uri.getScheme();
+			if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https"))
+					|| uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null
+					|| uri.getRawUserInfo() != null) {
+				throw new InvalidConfigurationException(key, url, expected + ", without user info, query or fragment");
+			}
+			String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+			String prefix = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+			return URI.create(scheme.toLowerCase() + "://" + uri.getRawAuthority() + prefix);
+		}
+		catch (URISyntaxException e) {
+			throw new InvalidConfigurationException(key, url, expected);
+		}
+	}
+
+	private static Duration positive(String key, Duration value, Duration fallback) {
+		if (value == null) {
+			return fallback;
+		}
+		if (value.isNegative() || value.isZero()) {
+			throw new InvalidConfigurationException(key, value.toString(), "a positive duration such as 500ms or 2s");
+		}
+		return value;
+	}
+
+	private static int atLeast(String key, Integer value, int fallback, int min) {
+		if (value == null) {
+			return fallback;
+		}
+		if (value < min) {
+			throw new InvalidConfigurationException(key, value, ">= " + min);
+		}
+		return value;
+	}
+
+	private static int percent(String key, Integer value, int fallback) {
+		if (value == null) {
+			return fallback;
+		}
+		if (value < 0 || value > 100) {
+			throw new InvalidConfigurationException(key, value, ">= 0 and <= 100");
+		}
+		return value;
+	}
+
+}

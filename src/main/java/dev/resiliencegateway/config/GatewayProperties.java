@@ -1,0 +1,107 @@
+package dev.resiliencegateway.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * The gateway's own keys, under {@code resilience.gateway}. Every field may be left out; defaults
+ * live in {@link GatewayConfig} as named constants, and {@link GatewayConfigValidator} checks
+ * everything at startup with messages that name the key, the value and what is expected.
+ *
+ * @param trustedProxies peers (IP addresses or CIDR ranges) whose {@code X-Forwarded-*} and
+ * {@code Forwarded} headers are kept and appended to; from any other peer they are replaced
+ * @param decisionHeaders add {@code X-Gateway-Replica} and {@code X-Gateway-Attempts} to responses
+ * @param upstream the HTTP client that talks to replicas
+ * @param pools named pools of replicas; a route's {@code lb://NAME} uri sends to pool NAME
+ * @param routeDefaults retry and timeout settings for every route to a pool
+ * @param routes per-route overrides of {@code route-defaults}, keyed by Gateway route id
+ */
+@ConfigurationProperties("resilience.gateway")
+public record GatewayProperties(@DefaultValue List<String> trustedProxies, @DefaultValue("false") boolean decisionHeaders,
+		@DefaultValue Upstream upstream, @DefaultValue Map<String, Pool> pools, @DefaultValue Route routeDefaults,
+		@DefaultValue Map<String, Route> routes) {
+
+	/**
+	 * @param connectTimeout time to open a connection to a replica (default 1s); a failure here is
+	 * a connect failure, safe to retry for any method
+	 * @param maxConnectionsPerReplica pooled keep-alive connections per replica (default 512)
+	 * @param maxConnections pooled connections in all (default 4096)
+	 * @param idleTimeout a pooled connection idle this long is closed (default 30s)
+	 */
+	public record Upstream(Duration connectTimeout, Integer maxConnectionsPerReplica, Integer maxConnections,
+			Duration idleTimeout) {
+	}
+
+	/**
+	 * @param replicas the replicas, when listed here; leave out to take them from the Spring Cloud
+	 * {@code DiscoveryClient} under the pool's name (or {@code service-id})
+	 * @param serviceId the discovery service id when it differs from the pool name
+	 * @param discoveryRefresh how often discovered replicas are refreshed (default 5s)
+	 * @param healthCheck active health checks
+	 * @param outlier passive detection (outlier ejection)
+	 * @param slowStart ramp-up of readmitted and new replicas
+	 * @param panicThresholdPercent when fewer than this share of replicas take traffic, route to all
+	 * of them (default 50)
+	 */
+	public record Pool(List<ReplicaEntry> replicas, String serviceId, Duration discoveryRefresh,
+			@DefaultValue HealthCheck healthCheck, @DefaultValue Outlier outlier, @DefaultValue SlowStart slowStart,
+			Integer panicThresholdPercent) {
+	}
+
+	/**
+	 * @param url base URL, e.g. {@code http://10.0.0.5:8080} (a path prefix is allowed)
+	 * @param weight static weight, at least 1 (default 1)
+	 */
+	public record ReplicaEntry(String url, Integer weight) {
+	}
+
+	/**
+	 * @param enabled run active checks (default true)
+	 * @param path GET this path on each replica (default /actuator/health)
+	 * @param interval time between checks of one replica (default 1s)
+	 * @param timeout a check slower than this failed (default 500ms)
+	 * @param unhealthyThreshold failed checks in a row to mark a replica down (default 2)
+	 * @param healthyThreshold passed checks in a row to mark it up again (default 2)
+	 */
+	public record HealthCheck(Boolean enabled, String path, Duration interval, Duration timeout,
+			Integer unhealthyThreshold, Integer healthyThreshold) {
+	}
+
+	/**
+	 * Passive detection. The failure-rate and slow-call-rate rules come from the replica's Resilience4j
+	 * circuit breaker, configured the standard way under
+	 * {@code resilience4j.circuitbreaker.configs.replica} (or per replica under
+	 * {@code resilience4j.circuitbreaker.instances."POOL@HOST:PORT"}).
+	 *
+	 * @param consecutiveFailures eject after this many failures in a row (default 5)
+	 * @param baseEjectionTime first ejection's length (default 5s), doubled per repeated ejection
+	 * @param maxEjectionTime cap on one ejection (default 2m)
+	 * @param maxEjectionPercent never eject more than this share of the pool (default 50)
+	 * @param detectOnly log and report "would eject" without ejecting (default false)
+	 * @param probeInterval while ejected, one idempotent request per interval probes it (default 1s)
+	 */
+	public record Outlier(Integer consecutiveFailures, Duration baseEjectionTime, Duration maxEjectionTime,
+			Integer maxEjectionPercent, Boolean detectOnly, Duration probeInterval) {
+	}
+
+	/**
+	 * @param window ramp to full weight over this window (default 10s; 0 turns slow start off)
+	 * @param initialShare start at this share of full weight (default 0.1)
+	 */
+	public record SlowStart(Duration window, Double initialShare) {
+	}
+
+	/**
+	 * @param maxAttempts attempts per request in all, first one included (default 3)
+	 * @param perTryTimeout longest wait for a replica to start answering, and longest silence while
+	 * it streams (default 2s)
+	 * @param deadline the whole request, all attempts included (default 10s); wins over per-try
+	 */
+	public record Route(Integer maxAttempts, Duration perTryTimeout, Duration deadline) {
+	}
+
+}

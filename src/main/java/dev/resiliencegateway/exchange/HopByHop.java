@@ -1,0 +1,52 @@
+package dev.resiliencegateway.exchange;
+
+import java.util.Enumeration;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Hop-by-hop fields (RFC 9110 section 7.6.1) never cross the gateway in either direction:
+ * Connection and every field it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
+ * Upgrade, Proxy-Authenticate, Proxy-Authorization. Content-Length and Host are re-derived by the
+ * HTTP client for the next hop; Expect was answered by the servlet container already.
+ */
+final class HopByHop {
+
+	private static final Set<String> ALWAYS = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer",
+			"transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization");
+
+	private static final Set<String> REDERIVED = Set.of("content-length", "host", "expect");
+
+	private HopByHop() {
+	}
+
+	static boolean isHopByHop(String lowerCaseName) {
+		return ALWAYS.contains(lowerCaseName);
+	}
+
+	static boolean isRederived(String lowerCaseName) {
+		return REDERIVED.contains(lowerCaseName);
+	}
+
+	/** The field names (lower case) nominated by the Connection header values, or an empty set. */
+	static Set<String> nominated(Enumeration<String> connectionValues) {
+		if (connectionValues == null || !connectionValues.hasMoreElements()) {
+			return Set.of();
+		}
+		java.util.HashSet<String> names = new java.util.HashSet<>();
+		while (connectionValues.hasMoreElements()) {
+			addTokens(connectionValues.nextElement(), names);
+		}
+		return names;
+	}
+
+	static void addTokens(String value, Set<String> into) {
+		for (String token : value.split(",")) {
+			String t = token.trim().toLowerCase(Locale.ROOT);
+			if (!t.isEmpty()) {
+				into.add(t);
+			}
+		}
+	}
+
+}

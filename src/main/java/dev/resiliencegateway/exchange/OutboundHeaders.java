@@ -1,0 +1,98 @@
+package dev.resiliencegateway.exchange;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.servlet.http.HttpServletRequest;
+
+import org.springframework.http.HttpHeaders;
+
+import dev.resiliencegateway.config.TrustedProxies;
+
+/**
+ * The header fields sent to the replica: the client's (after route filters), minus hop-by-hop
+ * fields and the ones Connection names, with {@code X-Forwarded-*} and {@code Forwarded} rebuilt
+ * from the real peer. Forwarding headers that came with the request are kept (and appended to) only
+ * when the peer is a trusted proxy; from anyone else they are dropped, so a client cannot spoof its
+ * address to the replicas (CVE-2025-41235).
+ */
+final class OutboundHeaders {
+
+	private static final Set<String> FORWARDING = Set.of("forwarded", "x-forwarded-for", "x-forwarded-host",
+			"x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix");
+
+	private OutboundHeaders() {
+	}
+
+	/** Returns name/value pairs, flattened. */
+	static List<String> build(HttpHeaders in, HttpServletRequest servlet, TrustedProxies trustedProxies,
+			String requestId, boolean preserveHost) {
+		Set<String> nominated = HopByHop.nominated(servlet.getHeaders(HttpHeaders.CONNECTION));
+		boolean trusted = trustedProxies.trusts(servlet.getRemoteAddr());
+		List<String> out = new ArrayList<>(in.size() * 2 + 12);
+		String xff = null, xfProto = null, xfHost = null, xfPort = null, xfPrefix = null, forwarded = null;
+		for (Map.Entry<String, List<String>> e : in.headerSet()) {
+			String name = e.getKey();
+			String lower = name.toLowerCase(Locale.ROOT);
+			if (HopByHop.isHopByHop(lower) || HopByHop.isRederived(lower) || nominated.contains(lower)
+					|| lower.equals("x-request-id")) {
+				continue;
+			}
+			if (FORWARDING.contains(lower)) {
+				if (trusted) {
+					String joined = String.join(", ", e.getValue());
+					switch (lower) {
+						case "x-forwarded-for" -> xff = joined;
+						case "x-forwarded-proto" -> xfProto = joined;
+						case "x-forwarded-host" -> xfHost = joined;
+						case "x-forwarded-port" -> xfPort = joined;
+						case "x-forwarded-prefix" -> xfPrefix = joined;
+						default -> forwarded = joined;
+					}
+				}
+				continue;
+			}
+			for (String v : e.getValue()) {
+				out.add(name);
+				out.add(v);
+			}
+		}
+		String peer = servlet.getRemoteAddr();
+		String proto = servlet.getScheme();
+		String host = servlet.getHeader(HttpHeaders.HOST);
+		if (preserveHost && host != null) {
+			out.add(HttpHeaders.HOST);
+			out.add(host);
+		}
+		add(out, "X-Forwarded-For", xff == null ? peer : xff + ", " + peer);
+		add(out, "X-Forwarded-Proto", xfProto != null ? xfProto : proto);
+		if (xfHost != null || host != null) {
+			add(out, "X-Forwarded-Host", xfHost != null ? xfHost : host);
+		}
+		add(out, "X-Forwarded-Port", xfPort != null ? xfPort : String.valueOf(servlet.getLocalPort()));
+		if (xfPrefix != null) {
+			add(out, "X-Forwarded-Prefix", xfPrefix);
+		}
+		StringBuilder element = new StringBuilder("for=").append(node(peer)).append(";proto=").append(proto);
+		if (host != null) {
+			element.append(";host=\"").append(host.replace("\"", "")).append('"');
+		}
+		add(out, "Forwarded", forwarded == null ? element.toString() : forwarded + ", " + element);
+		add(out, RequestIds.HEADER, requestId);
+		return out;
+	}
+
+	/** RFC 7239 node: IPv6 addresses are bracketed and quoted. */
+	private static String node(String address) {
+		return address != null && address.indexOf(':') >= 0 ? "\"[" + address + "]\"" : address;
+	}
+
+	private static void add(List<String> out, String name, String value) {
+		out.add(name);
+		out.add(value);
+	}
+
+}

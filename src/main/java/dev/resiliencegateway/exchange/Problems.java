@@ -1,0 +1,50 @@
+package dev.resiliencegateway.exchange;
+
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.web.servlet.function.ServerResponse;
+
+/** The gateway's own error answers: RFC 9457 {@code application/problem+json}, always with the request id. */
+final class Problems {
+
+	private Problems() {
+	}
+
+	/** 502: the replica failed (reset, garbled answer). */
+	static ServerResponse badGateway(String requestId, String route, String detail) {
+		return of(HttpStatus.BAD_GATEWAY, "Upstream failed", requestId, route, detail, null);
+	}
+
+	/** 503: no replica could take the request; comes with {@code Retry-After}. */
+	static ServerResponse unavailable(String requestId, String route, String detail, int retryAfterSeconds) {
+		return of(HttpStatus.SERVICE_UNAVAILABLE, "No replica available", requestId, route, detail,
+				String.valueOf(retryAfterSeconds));
+	}
+
+	/** 504: the replica did not answer in time. */
+	static ServerResponse timeout(String requestId, String route, String detail) {
+		return of(HttpStatus.GATEWAY_TIMEOUT, "Upstream timed out", requestId, route, detail, null);
+	}
+
+	/** 400: a request the gateway cannot forward as sent. */
+	static ServerResponse badRequest(String requestId, String route, String detail) {
+		return of(HttpStatus.BAD_REQUEST, "Bad request", requestId, route, detail, null);
+	}
+
+	private static ServerResponse of(HttpStatus status, String title, String requestId, String route, String detail,
+			String retryAfter) {
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+		problem.setProperty("error", title);
+		problem.setProperty("requestId", requestId);
+		problem.setProperty("route", route);
+		ServerResponse.BodyBuilder builder = ServerResponse.status(status)
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.header(RequestIds.HEADER, requestId);
+		if (retryAfter != null) {
+			builder.header("Retry-After", retryAfter);
+		}
+		return builder.body(problem);
+	}
+
+}

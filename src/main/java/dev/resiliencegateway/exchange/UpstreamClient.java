@@ -1,0 +1,168 @@
+package dev.resiliencegateway.exchange;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.io.SocketConfig;
+import org.apache.hc.core5.http.io.entity.InputStreamEntity;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
+import org.apache.hc.core5.pool.PoolReusePolicy;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+
+import dev.resiliencegateway.config.GatewayConfig.UpstreamSettings;
+import dev.resiliencegateway.outcome.Outcome;
+import dev.resiliencegateway.pool.Replica;
+
+/**
+ * The upstream hop: Apache HttpClient 5 (classic, blocking) over a pool of keep-alive connections
+ * per replica. Blocking I/O costs nothing on virtual threads (JDK 21+) and avoids the JDK client's
+ * thread-per-request completion on JDK 17. Automatic retries, redirects, cookies and decompression
+ * are off: the exchange decides about retries, and bytes pass through untouched.
+ */
+public final class UpstreamClient implements AutoCloseable {
+
+	/** One attempt's result: a response (headers read, body still streaming), or a classified failure. */
+	public record Result(ClassicHttpResponse response, HttpUriRequestBase request, Outcome failure, String detail) {
+
+		public int status() {
+			return response.getCode();
+		}
+
+		/** Ends the attempt without reading the rest of the body; the connection is closed, not reused. */
+		public void abort() {
+			request.cancel();
+			closeQuietly(response);
+		}
+
+		/** Ends the attempt after the body was read to the end; the connection goes back to the pool. */
+		public void release() {
+			closeQuietly(response);
+		}
+
+		private static void closeQuietly(ClassicHttpResponse response) {
+			try {
+				response.close();
+			}
+			catch (IOException ignored) {
+				// closing a connection we give up on: nothing left to do
+			}
+		}
+	}
+
+	private final PoolingHttpClientConnectionManager connections;
+
+	private final CloseableHttpClient client;
+
+	public UpstreamClient(UpstreamSettings settings) {
+		this.connections = PoolingHttpClientConnectionManagerBuilder.create()
+			.setMaxConnTotal(settings.maxConnections())
+			.setMaxConnPerRoute(settings.maxConnectionsPerReplica())
+			.setPoolConcurrencyPolicy(PoolConcurrencyPolicy.LAX)
+			.setConnPoolPolicy(PoolReusePolicy.LIFO)
+			.setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).build())
+			.setDefaultConnectionConfig(ConnectionConfig.custom()
+				.setConnectTimeout(Timeout.of(settings.connectTimeout()))
+				.setValidateAfterInactivity(TimeValue.ofSeconds(2))
+				.build())
+			.build();
+		this.client = HttpClients.custom()
+			.setConnectionManager(connections)
+			.disableAutomaticRetries()
+			.disableRedirectHandling()
+			.disableCookieManagement()
+			.disableContentCompression()
+			.disableAuthCaching()
+			.disableConnectionState()
+			.disableDefaultUserAgent()
+			.evictIdleConnections(TimeValue.of(settings.idleTimeout()))
+			.setDefaultRequestConfig(RequestConfig.custom()
+				.setConnectionRequestTimeout(Timeout.of(settings.connectTimeout()))
+				.build())
+			.build();
+	}
+
+	/**
+	 * Sends one attempt and waits for the response headers.
+	 *
+	 * @param headers name/value pairs, already filtered
+	 * @param body the request body, or {@code null}
+	 * @param timeoutNanos longest wait for the response to start (and longest silence while it streams)
+	 */
+	public Result send(Replica replica, String method, String target, List<String> headers, InputStream body,
+			long contentLength, String contentType, long timeoutNanos) {
+		HttpUriRequestBase request;
+		try {
+			request = new HttpUriRequestBase(method, URI.create(replica.uri().toString() + target));
+		}
+		catch (IllegalArgumentException e) {
+			return new Result(null, null, Outcome.CANCELLED, "malformed request target");
+		}
+		for (int i = 0; i < headers.size(); i += 2) {
+			request.addHeader(headers.get(i), headers.get(i + 1));
+		}
+		if (body != null) {
+			request.setEntity(new InputStreamEntity(body, contentLength,
+					contentType == null ? null : ContentType.parseLenient(contentType)));
+		}
+		request.setConfig(RequestConfig.custom()
+			.setResponseTimeout(Timeout.of(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), TimeUnit.MILLISECONDS))
+			.setConnectionRequestTimeout(Timeout.of(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), TimeUnit.MILLISECONDS))
+			.build());
+		try {
+			ClassicHttpResponse response = client.executeOpen(HttpHost.create(replica.uri()), request, null);
+			return new Result(response, request, null, null);
+		}
+		catch (IOException | RuntimeException e) {
+			return new Result(null, request, classify(e), describe(e));
+		}
+	}
+
+	/** Maps a failure of the upstream hop to an outcome; connect failures are only those where nothing was sent. */
+	static Outcome classify(Throwable e) {
+		if (e instanceof ConnectTimeoutException || e instanceof ConnectException || e instanceof NoRouteToHostException
+				|| e instanceof UnknownHostException
+				|| e instanceof org.apache.hc.core5.http.ConnectionRequestTimeoutException) {
+			return Outcome.CONNECT_FAILURE;
+		}
+		if (e instanceof SocketTimeoutException || (e instanceof InterruptedIOException && !(e.getCause() instanceof IOException))) {
+			return Outcome.TIMEOUT;
+		}
+		return Outcome.RESET;
+	}
+
+	private static String describe(Throwable e) {
+		String msg = e.getMessage();
+		return e.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+	}
+
+	public int leasedConnections() {
+		return connections.getTotalStats().getLeased();
+	}
+
+	@Override
+	public void close() {
+		client.close(CloseMode.GRACEFUL);
+	}
+
+}

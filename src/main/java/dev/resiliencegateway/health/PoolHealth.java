@@ -1,0 +1,174 @@
+package dev.resiliencegateway.health;
+
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.random.RandomGenerator;
+
+import dev.resiliencegateway.balancing.ReplicaLoad;
+import dev.resiliencegateway.pool.Replica;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+
+/**
+ * The replicas of one pool and the pool-wide rules: the max-ejection cap, detect-only mode and panic
+ * mode. Publishes an immutable {@link Snapshot} after every transition; the request path reads only
+ * the snapshot and never waits on this object's lock, which is taken on transitions alone.
+ */
+public final class PoolHealth {
+
+	/**
+	 * What the balancer reads.
+	 *
+	 * @param all every replica
+	 * @param routable the replicas that take normal traffic; in panic, every replica not drained
+	 * @param ejected the passively ejected replicas (candidates for a probe request)
+	 * @param panic too few replicas take traffic, so all of them get it
+	 */
+	public record Snapshot(List<ReplicaHealth> all, List<ReplicaHealth> routable, List<ReplicaHealth> ejected,
+			boolean panic) {
+	}
+
+	/** Everything a pool needs from outside; one per gateway. */
+	public record Environment(Ticker ticker, InstantSource wallClock, RandomGenerator random,
+			Consumer<ReplicaEvent> listener, Function<String, CircuitBreaker> breakers, long latencyDecayNanos,
+			long errorPenaltyNanos, long initialLatencyNanos) {
+	}
+
+	private final String name;
+
+	private final Environment env;
+
+	private volatile HealthPolicy policy;
+
+	private volatile List<ReplicaHealth> replicas = List.of();
+
+	private volatile Snapshot snapshot = new Snapshot(List.of(), List.of(), List.of(), false);
+
+	public PoolHealth(String name, HealthPolicy policy, Environment env, List<Replica> initial) {
+		this.name = name;
+		this.policy = policy;
+		this.env = env;
+		setReplicas(initial, ReplicaState.HEALTHY);
+	}
+
+	public String name() {
+		return name;
+	}
+
+	public HealthPolicy policy() {
+		return policy;
+	}
+
+	Ticker ticker() {
+		return env.ticker();
+	}
+
+	public Snapshot snapshot() {
+		return snapshot;
+	}
+
+	public List<ReplicaHealth> replicas() {
+		return replicas;
+	}
+
+	/** Switches between enforcing and detect-only. */
+	public synchronized void setDetectOnly(boolean detectOnly) {
+		this.policy = policy.withDetectOnly(detectOnly);
+	}
+
+	/**
+	 * Replaces the replica list (discovery): replicas already known keep their state, new ones join
+	 * in {@code joinState} (RECOVERING after startup, so they ramp up), missing ones leave.
+	 */
+	public synchronized void setReplicas(List<Replica> latest, ReplicaState joinState) {
+		Map<String, ReplicaHealth> known = new LinkedHashMap<>();
+		replicas.forEach(r -> known.put(r.replica().id(), r));
+		List<ReplicaHealth> next = new ArrayList<>();
+		long now = env.ticker().nanos();
+		for (Replica r : latest) {
+			ReplicaHealth existing = known.get(r.id());
+			if (existing != null && existing.replica().equals(r)) {
+				next.add(existing);
+				continue;
+			}
+			long until = joinState == ReplicaState.RECOVERING ? now + policy.slowStartWindow().toNanos() : 0;
+			ReplicaLoad load = new ReplicaLoad(env.latencyDecayNanos(), env.errorPenaltyNanos(),
+					env.initialLatencyNanos(), now);
+			next.add(new ReplicaHealth(r, this, load, env.breakers().apply(name + "@" + r.id()),
+					ReplicaStatus.initial(joinState, existing != null ? "changed" : "joined the pool", now, until)));
+		}
+		replicas = List.copyOf(next);
+		rebuild();
+	}
+
+	/** Decides on a rule's request to eject: detect-only and the max-ejection cap may hold it back. */
+	synchronized void requestEjection(ReplicaHealth replica, String reason) {
+		if (!replica.state().takesTraffic()) {
+			return;
+		}
+		HealthPolicy p = policy;
+		if (p.detectOnly()) {
+			publish(new ReplicaEvent.WouldEject(name, replica.replica().id(), reason, "the pool is in detect-only mode",
+					env.wallClock().instant()));
+			replica.resetDetection();
+			return;
+		}
+		int out = 0;
+		for (ReplicaHealth r : replicas) {
+			if (r.state().isOut()) {
+				out++;
+			}
+		}
+		if ((out + 1) * 100 > p.maxEjectionPercent() * replicas.size()) {
+			publish(new ReplicaEvent.WouldEject(name, replica.replica().id(), reason,
+					"the max-ejection cap of " + p.maxEjectionPercent() + "% is reached", env.wallClock().instant()));
+			replica.resetDetection();
+			return;
+		}
+		replica.eject(reason, env.ticker().nanos(), env.random().nextDouble());
+	}
+
+	/** Time-driven transitions; called every few hundred milliseconds off the request path. */
+	public void tick() {
+		long now = env.ticker().nanos();
+		for (ReplicaHealth r : replicas) {
+			r.tick(now);
+		}
+	}
+
+	void published(ReplicaHealth replica, ReplicaStatus from, ReplicaStatus to) {
+		publish(new ReplicaEvent.Transition(name, replica.replica().id(), from.state(), to.state(), to.reason(),
+				env.wallClock().instant()));
+		rebuild();
+	}
+
+	private void publish(ReplicaEvent event) {
+		env.listener().accept(event);
+	}
+
+	private synchronized void rebuild() {
+		List<ReplicaHealth> all = replicas;
+		List<ReplicaHealth> taking = new ArrayList<>();
+		List<ReplicaHealth> notDrained = new ArrayList<>();
+		List<ReplicaHealth> ejected = new ArrayList<>();
+		for (ReplicaHealth r : all) {
+			ReplicaState s = r.state();
+			if (s.takesTraffic()) {
+				taking.add(r);
+			}
+			if (s != ReplicaState.DRAINED) {
+				notDrained.add(r);
+			}
+			if (s == ReplicaState.EJECTED || s == ReplicaState.PROBING) {
+				ejected.add(r);
+			}
+		}
+		boolean panic = !notDrained.isEmpty() && taking.size() * 100 < policy.panicThresholdPercent() * notDrained.size();
+		snapshot = new Snapshot(all, List.copyOf(panic ? notDrained : taking), List.copyOf(ejected), panic);
+	}
+
+}

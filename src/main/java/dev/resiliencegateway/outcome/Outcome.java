@@ -1,0 +1,46 @@
+package dev.resiliencegateway.outcome;
+
+/**
+ * How one attempt to one replica ended. Every attempt ends in exactly one outcome, recorded
+ * against the replica with its latency.
+ *
+ * <p>Local-origin failures ({@link #CONNECT_FAILURE}, {@link #TIMEOUT}) are kept apart from
+ * {@link #UPSTREAM_5XX}: the first two say the gateway could not get an answer, the last that the
+ * replica answered with an error.
+ */
+public enum Outcome {
+
+	/** A response below 500 (4xx is the client's problem, not the replica's). */
+	SUCCESS,
+	/** The replica answered 500-599. */
+	UPSTREAM_5XX,
+	/** No connection could be made: nothing reached the replica, so any method may be retried. */
+	CONNECT_FAILURE,
+	/** The replica did not answer in time (per-try timeout or idle read timeout). */
+	TIMEOUT,
+	/** The connection was reset or closed before a complete response. */
+	RESET,
+	/** The gateway gave up on the attempt itself (client left, hedge lost); says nothing about the replica. */
+	CANCELLED;
+
+	/** Counts against the replica's health. */
+	public boolean isFailure() {
+		return this != SUCCESS && this != CANCELLED;
+	}
+
+	/** The failure happened on the gateway's side of the wire (no answer was received). */
+	public boolean isLocalOrigin() {
+		return this == CONNECT_FAILURE || this == TIMEOUT;
+	}
+
+	/** Whether the request may have reached the replica (and so may have been executed). */
+	public boolean mayHaveReachedReplica() {
+		return this != CONNECT_FAILURE;
+	}
+
+	/** Classifies a response status. */
+	public static Outcome ofStatus(int status) {
+		return status >= 500 && status <= 599 ? UPSTREAM_5XX : SUCCESS;
+	}
+
+}

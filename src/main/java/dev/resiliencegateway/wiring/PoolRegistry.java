@@ -1,0 +1,148 @@
+package dev.resiliencegateway.wiring;
+
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.cloud.client.ServiceInstance;
+import org.springframework.cloud.client.discovery.DiscoveryClient;
+import org.springframework.context.SmartLifecycle;
+
+import dev.resiliencegateway.checks.ActiveHealthChecks;
+import dev.resiliencegateway.config.GatewayConfig;
+import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
+import dev.resiliencegateway.health.PoolHealth;
+import dev.resiliencegateway.health.ReplicaState;
+import dev.resiliencegateway.health.Ticker;
+import dev.resiliencegateway.pool.Replica;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+
+/**
+ * Every pool of the gateway, and the one background thread that drives them: time-driven
+ * transitions every 100 ms, active health checks at each pool's interval, and discovery refreshes.
+ * Nothing here runs on the request path.
+ */
+public final class PoolRegistry implements SmartLifecycle {
+
+	private static final Logger log = LoggerFactory.getLogger(PoolRegistry.class);
+
+	/** How often ejections and slow starts are checked for their end. */
+	static final Duration TICK = Duration.ofMillis(100);
+
+	private final Map<String, PoolHealth> pools = new LinkedHashMap<>();
+
+	private final Map<String, PoolConfig> configs;
+
+	private final DiscoveryClient discovery;
+
+	private final ActiveHealthChecks checks = new ActiveHealthChecks();
+
+	private ScheduledExecutorService scheduler;
+
+	private volatile boolean running;
+
+	public PoolRegistry(GatewayConfig config, PoolHealth.Environment env, DiscoveryClient discovery) {
+		this.configs = config.pools();
+		this.discovery = discovery;
+		config.pools().forEach((name, pc) -> {
+			List<Replica> replicas = pc.fromDiscovery() ? Objects.requireNonNullElse(discover(pc), List.of()) : pc.replicas();
+			pools.put(name, new PoolHealth(name, pc.policy(), env, replicas));
+		});
+	}
+
+	/** The gateway's default environment for pools: system ticker and clock, and the given breaker factory. */
+	static PoolHealth.Environment environment(ReplicaEventLog events, java.util.function.Function<String, CircuitBreaker> breakers) {
+		return new PoolHealth.Environment(Ticker.SYSTEM, InstantSource.system(), new Random(), events,
+				breakers, Duration.ofMillis(500).toNanos(), Duration.ofSeconds(1).toNanos(),
+				Duration.ofMillis(1).toNanos());
+	}
+
+	public PoolHealth pool(String name) {
+		PoolHealth pool = pools.get(name);
+		if (pool == null) {
+			throw new IllegalArgumentException("no pool named " + name);
+		}
+		return pool;
+	}
+
+	public Map<String, PoolHealth> pools() {
+		return pools;
+	}
+
+	private List<Replica> discover(PoolConfig pc) {
+		List<Replica> replicas = new ArrayList<>();
+		try {
+			for (ServiceInstance instance : discovery.getInstances(pc.serviceId())) {
+				replicas.add(Replica.of(instance.getUri(), 1));
+			}
+		}
+		catch (RuntimeException e) {
+			log.warn("Discovery of service '{}' for pool '{}' failed: {}", pc.serviceId(), pc.name(), e.toString());
+			return null;
+		}
+		return replicas;
+	}
+
+	@Override
+	public synchronized void start() {
+		scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+			Thread t = new Thread(r, "gateway-pools");
+			t.setDaemon(true);
+			return t;
+		});
+		scheduler.scheduleAtFixedRate(() -> pools.values().forEach(PoolHealth::tick), TICK.toMillis(), TICK.toMillis(),
+				TimeUnit.MILLISECONDS);
+		configs.forEach((name, pc) -> {
+			PoolHealth pool = pools.get(name);
+			if (pc.healthCheck().enabled()) {
+				long every = pc.healthCheck().interval().toMillis();
+				scheduler.scheduleAtFixedRate(() -> safely(() -> checks.checkAll(pool, pc.healthCheck())), 0, every,
+						TimeUnit.MILLISECONDS);
+			}
+			if (pc.fromDiscovery()) {
+				long every = pc.discoveryRefresh().toMillis();
+				scheduler.scheduleAtFixedRate(() -> safely(() -> {
+					List<Replica> latest = discover(pc);
+					if (latest != null) {
+						pool.setReplicas(latest, ReplicaState.RECOVERING);
+					}
+				}), every, every, TimeUnit.MILLISECONDS);
+			}
+		});
+		running = true;
+	}
+
+	private static void safely(Runnable task) {
+		try {
+			task.run();
+		}
+		catch (RuntimeException e) {
+			log.warn("Background pool task failed; it will run again: {}", e.toString());
+		}
+	}
+
+	@Override
+	public synchronized void stop() {
+		running = false;
+		if (scheduler != null) {
+			scheduler.shutdownNow();
+		}
+		checks.close();
+	}
+
+	@Override
+	public boolean isRunning() {
+		return running;
+	}
+
+}
