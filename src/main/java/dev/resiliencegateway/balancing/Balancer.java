@@ -9,10 +9,18 @@ import java.util.random.RandomGenerator;
  * effective weight (static weight x health x slow start), keep the one with the lower
  * {@link ReplicaLoad#cost cost} (peak-EWMA latency x (in flight + 1)).
  *
+ * <p>Costs within a factor of {@value #TIE} of each other count as a tie, won by the first draw: sub-
+ * millisecond differences between healthy replicas are noise, and sending all light traffic to the
+ * one that happens to be fastest would leave the others cold and unobserved, which blinds passive
+ * detection. A replica twice as slow, or with one more request in flight than an idle peer, loses.
+ *
  * <p>A pure function of its arguments: the caller passes an immutable candidate list, the time and
  * the random source; nothing here reads a clock or takes a lock.
  */
 public final class Balancer {
+
+	/** Cost ratio below which two candidates are equally good. */
+	static final double TIE = 2.0;
 
 	private Balancer() {
 	}
@@ -59,8 +67,8 @@ public final class Balancer {
 		C b = candidates.get(second);
 		double costA = a.load().cost(now);
 		double costB = b.load().cost(now);
-		if (costA == costB) {
-			return random.nextBoolean() ? a : b;
+		if (costA < costB * TIE && costB < costA * TIE) {
+			return a;
 		}
 		return costA < costB ? a : b;
 	}

@@ -61,6 +61,10 @@ public final class DemoReplica implements AutoCloseable {
 
 	private HttpServer server;
 
+	private volatile int boundPort;
+
+	private volatile boolean running;
+
 	private ExecutorService executor;
 
 	private volatile Mode mode = Mode.HEALTHY;
@@ -98,14 +102,20 @@ public final class DemoReplica implements AutoCloseable {
 
 	/** Starts (or restarts, on the same port) the server. */
 	public synchronized DemoReplica start() throws IOException {
-		int port = server != null ? server.getAddress().getPort() : requestedPort;
+		int port = boundPort > 0 ? boundPort : requestedPort;
 		stopServer();
 		server = HttpServer.create(new InetSocketAddress(bindAddress, port), 1024);
+		boundPort = server.getAddress().getPort();
 		executor = newExecutor();
 		server.setExecutor(executor);
 		server.createContext("/", this::handle);
 		server.start();
+		running = true;
 		return this;
+	}
+
+	public boolean isRunning() {
+		return running;
 	}
 
 	/** Stops accepting and drops open connections, like a crash: clients see connection refused. */
@@ -114,6 +124,7 @@ public final class DemoReplica implements AutoCloseable {
 	}
 
 	private void stopServer() {
+		running = false;
 		if (server != null) {
 			hang.countDown();
 			server.stop(0);
@@ -123,7 +134,7 @@ public final class DemoReplica implements AutoCloseable {
 	}
 
 	public int port() {
-		return server.getAddress().getPort();
+		return boundPort;
 	}
 
 	public String url() {

@@ -3,6 +3,7 @@ package dev.resiliencegateway.exchange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -22,6 +23,7 @@ import org.springframework.web.servlet.function.HandlerFunction;
 import org.springframework.web.servlet.function.ServerRequest;
 import org.springframework.web.servlet.function.ServerResponse;
 import org.springframework.web.util.UriComponentsBuilder;
+import org.springframework.web.util.UriUtils;
 
 import dev.resiliencegateway.balancing.Balancer;
 import dev.resiliencegateway.config.GatewayConfig;
@@ -244,24 +246,41 @@ public final class ResilientExchange {
 	}
 
 	/**
-	 * The path and query to send: the request's raw ones, so percent-encoding stays as the client
-	 * sent it. Only when a route filter changed the query parameters are they re-encoded, as Gateway
-	 * MVC itself does.
+	 * The path and query to send: the request's raw ones, so percent-encoding and parameter order stay
+	 * as the client sent them. When a route filter added query parameters (Gateway MVC keeps those in
+	 * {@code params()}, not in the URI), they are appended, encoded. Form posts are left alone: asking
+	 * for their parameters would consume the body.
 	 */
 	private static String target(ServerRequest request) {
 		java.net.URI uri = request.uri();
 		String path = uri.getRawPath();
 		String query = uri.getRawQuery();
-		if (request.getClass().getSimpleName().startsWith("Built")) {
-			var params = MvcUtils.encodeQueryParams(request.params());
-			query = params.isEmpty() ? null
-					: UriComponentsBuilder.newInstance().replaceQueryParams(params).build(true).getQuery();
-		}
 		StringBuilder sb = new StringBuilder(path == null || path.isEmpty() ? "/" : path);
 		if (query != null && !query.isEmpty()) {
 			sb.append('?').append(query);
 		}
+		if (request.getClass().getSimpleName().startsWith("Built") && !isForm(request)) {
+			var inQuery = UriComponentsBuilder.newInstance().query(query).build().getQueryParams().keySet();
+			var added = new org.springframework.util.LinkedMultiValueMap<String, String>();
+			request.params().forEach((k, v) -> {
+				if (!inQuery.contains(UriUtils.encode(k, StandardCharsets.UTF_8))) {
+					added.put(k, v);
+				}
+			});
+			if (!added.isEmpty()) {
+				String extra = UriComponentsBuilder.newInstance()
+					.queryParams(MvcUtils.encodeQueryParams(added))
+					.build(true)
+					.getQuery();
+				sb.append(query == null || query.isEmpty() ? '?' : '&').append(extra);
+			}
+		}
 		return sb.toString();
+	}
+
+	private static boolean isForm(ServerRequest request) {
+		String type = request.headers().firstHeader(HttpHeaders.CONTENT_TYPE);
+		return type != null && (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/"));
 	}
 
 	/** The replica broke off mid-body: the client's connection is aborted so the truncation shows. */

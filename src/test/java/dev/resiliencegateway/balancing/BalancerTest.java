@@ -1,0 +1,122 @@
+package dev.resiliencegateway.balancing;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class BalancerTest {
+
+	private static final long NOW = 1_000_000_000_000L;
+
+	private final Random random = new Random(7);
+
+	/** A candidate with a fixed weight and its own load record. */
+	record Fake(String name, double weight, ReplicaLoad load) implements Candidate {
+		@Override
+		public double effectiveWeight(long now) {
+			return weight;
+		}
+	}
+
+	private static Fake replica(String name, double weight) {
+		return new Fake(name, weight, new ReplicaLoad(Duration.ofMillis(500).toNanos(), Duration.ofSeconds(1).toNanos(),
+				Duration.ofMillis(1).toNanos(), NOW));
+	}
+
+	private Map<String, Integer> pick(List<Fake> replicas, int times) {
+		Map<String, Integer> counts = new HashMap<>();
+		for (int i = 0; i < times; i++) {
+			Fake f = Balancer.choose(replicas, x -> false, NOW, random);
+			counts.merge(f.name(), 1, Integer::sum);
+		}
+		return counts;
+	}
+
+	private static void observe(Fake f, Duration latency, boolean success, int times) {
+		for (int i = 0; i < times; i++) {
+			f.load().observe(latency.toNanos(), success, NOW);
+		}
+	}
+
+	@Test
+	void spreadsEvenlyOverEqualReplicas() {
+		List<Fake> three = List.of(replica("a", 1), replica("b", 1), replica("c", 1));
+		Map<String, Integer> counts = pick(three, 3000);
+		assertThat(counts.values()).allSatisfy(c -> assertThat(c).isBetween(850, 1150));
+	}
+
+	@Test
+	void avoidsASlowReplica() {
+		Fake slow = replica("slow", 1);
+		List<Fake> three = List.of(replica("a", 1), replica("b", 1), slow);
+		observe(three.get(0), Duration.ofMillis(2), true, 5);
+		observe(three.get(1), Duration.ofMillis(2), true, 5);
+		observe(slow, Duration.ofMillis(1500), true, 1);
+		assertThat(pick(three, 3000).getOrDefault("slow", 0)).isZero();
+	}
+
+	@Test
+	void anErroringReplicaThatFailsFastDoesNotLookFast() {
+		Fake erroring = replica("erroring", 1);
+		List<Fake> three = List.of(replica("a", 1), replica("b", 1), erroring);
+		observe(three.get(0), Duration.ofMillis(5), true, 5);
+		observe(three.get(1), Duration.ofMillis(5), true, 5);
+		observe(erroring, Duration.ofMillis(1), false, 1); // a 1 ms 500
+		assertThat(pick(three, 3000).getOrDefault("erroring", 0)).isZero();
+	}
+
+	@Test
+	void avoidsAReplicaPilingUpRequestsInFlight() {
+		Fake hanging = replica("hanging", 1);
+		List<Fake> three = List.of(replica("a", 1), replica("b", 1), hanging);
+		for (int i = 0; i < 5; i++) {
+			hanging.load().begin(); // sent, never answered
+		}
+		assertThat(pick(three, 3000).getOrDefault("hanging", 0)).isZero();
+	}
+
+	@Test
+	void aReplicaWithTenPercentWeightGetsAboutTenPercentOfItsShare() {
+		List<Fake> three = List.of(replica("a", 1), replica("b", 1), replica("ramping", 0.1));
+		int ramping = pick(three, 10_000).getOrDefault("ramping", 0);
+		// full share would be 3333; at weight 0.1 it is drawn ~4.8 % of the time and wins half its pairs
+		assertThat(ramping).isBetween(100, 700);
+	}
+
+	@Test
+	void heavierReplicasGetMore() {
+		List<Fake> two = List.of(replica("light", 1), replica("heavy", 3));
+		Map<String, Integer> counts = pick(two, 4000);
+		// with two replicas both are always drawn, so weight shows through cost only on ties: equal
+		assertThat(counts.get("heavy") + counts.get("light")).isEqualTo(4000);
+		List<Fake> three = List.of(replica("light", 1), replica("heavy", 3), replica("other", 1));
+		Map<String, Integer> c3 = pick(three, 5000);
+		assertThat(c3.get("heavy")).isGreaterThan(c3.get("light"));
+	}
+
+	@Test
+	void avoidsReplicasAlreadyTriedAndFallsBackWhenAllWere() {
+		Fake a = replica("a", 1);
+		Fake b = replica("b", 1);
+		for (int i = 0; i < 200; i++) {
+			assertThat(Balancer.choose(List.of(a, b), x -> x == a, NOW, random)).isSameAs(b);
+			assertThat(Balancer.choose(List.of(a, b), x -> true, NOW, random)).isNotNull();
+		}
+		assertThat(Balancer.choose(List.<Fake>of(), x -> false, NOW, random)).isNull();
+	}
+
+	@Test
+	void aSlowReplicasPenaltyFadesSoItIsTriedAgain() {
+		Fake slow = replica("slow", 1);
+		slow.load().observe(Duration.ofMillis(1500).toNanos(), true, NOW);
+		long later = NOW + Duration.ofSeconds(5).toNanos();
+		assertThat(slow.load().latencyNanos(later)).isLessThan(Duration.ofMillis(1).toNanos());
+	}
+
+}

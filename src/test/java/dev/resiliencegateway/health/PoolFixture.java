@@ -1,0 +1,68 @@
+package dev.resiliencegateway.health;
+
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.IntStream;
+
+import dev.resiliencegateway.pool.Replica;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+
+/** A pool of n replicas on a fake clock, with the events it published. */
+final class PoolFixture {
+
+	final FakeTicker ticker = new FakeTicker();
+
+	final List<ReplicaEvent> events = new CopyOnWriteArrayList<>();
+
+	final PoolHealth pool;
+
+	PoolFixture(int n, HealthPolicy policy) {
+		this(n, policy, CircuitBreakerConfig.custom()
+			.slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+			.slidingWindowSize(20)
+			.minimumNumberOfCalls(10)
+			.failureRateThreshold(50)
+			.automaticTransitionFromOpenToHalfOpenEnabled(false)
+			.build());
+	}
+
+	PoolFixture(int n, HealthPolicy policy, CircuitBreakerConfig breaker) {
+		PoolHealth.Environment env = new PoolHealth.Environment(ticker, InstantSource.fixed(Instant.EPOCH),
+				new Random(42), events::add, name -> CircuitBreaker.of(name, breaker),
+				Duration.ofMillis(500).toNanos(), Duration.ofSeconds(1).toNanos(), Duration.ofMillis(1).toNanos());
+		List<Replica> replicas = IntStream.rangeClosed(1, n)
+			.mapToObj(i -> Replica.of(URI.create("http://10.0.0." + i + ":8080"), 1))
+			.toList();
+		pool = new PoolHealth("orders", policy, env, replicas);
+	}
+
+	ReplicaHealth replica(int i) {
+		return pool.replicas().get(i);
+	}
+
+	void fail(ReplicaHealth r, int times, dev.resiliencegateway.outcome.Outcome outcome) {
+		for (int i = 0; i < times; i++) {
+			r.onOutcome(outcome, Duration.ofMillis(2).toNanos(), false);
+		}
+	}
+
+	void succeed(ReplicaHealth r, int times) {
+		for (int i = 0; i < times; i++) {
+			r.onOutcome(dev.resiliencegateway.outcome.Outcome.SUCCESS, Duration.ofMillis(2).toNanos(), false);
+		}
+	}
+
+	List<ReplicaEvent.Transition> transitions() {
+		return events.stream()
+			.filter(ReplicaEvent.Transition.class::isInstance)
+			.map(ReplicaEvent.Transition.class::cast)
+			.toList();
+	}
+
+}

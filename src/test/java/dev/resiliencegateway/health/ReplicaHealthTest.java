@@ -1,0 +1,232 @@
+package dev.resiliencegateway.health;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+
+import dev.resiliencegateway.outcome.Outcome;
+
+import static dev.resiliencegateway.health.ReplicaState.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ReplicaHealthTest {
+
+	private final PoolFixture f = new PoolFixture(4, HealthPolicy.DEFAULTS);
+
+	@Test
+	void ejectsReplicaAfterFiveConsecutiveConnectFailures() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 4, Outcome.CONNECT_FAILURE);
+		assertThat(r.state()).isEqualTo(HEALTHY);
+		f.fail(r, 1, Outcome.CONNECT_FAILURE);
+		assertThat(r.state()).isEqualTo(EJECTED);
+		assertThat(r.status().reason()).contains("5 consecutive failures (last: CONNECT_FAILURE)");
+		assertThat(f.pool.snapshot().routable()).doesNotContain(r);
+	}
+
+	@Test
+	void aSuccessResetsTheConsecutiveFailureCount() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 4, Outcome.UPSTREAM_5XX);
+		f.succeed(r, 1);
+		f.fail(r, 4, Outcome.UPSTREAM_5XX);
+		assertThat(r.state()).isEqualTo(HEALTHY);
+	}
+
+	@Test
+	void cancelledAttemptsSayNothingAboutTheReplica() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 20, Outcome.CANCELLED);
+		assertThat(r.state()).isEqualTo(HEALTHY);
+	}
+
+	@Test
+	void ejectsOnFailureRateFromTheReplicasCircuitBreaker() {
+		ReplicaHealth r = f.replica(0);
+		// alternate: never 5 in a row, but 50 % over the breaker's window of 20 (minimum 10 calls)
+		for (int i = 0; i < 10; i++) {
+			f.fail(r, 1, Outcome.UPSTREAM_5XX);
+			f.succeed(r, 1);
+		}
+		assertThat(r.state()).isEqualTo(EJECTED);
+		assertThat(r.status().reason()).contains("failure rate 50%");
+	}
+
+	@Test
+	void ejectionTimeDoublesOnRepeatedEjectionAndIsCapped() {
+		HealthPolicy p = HealthPolicy.DEFAULTS;
+		assertThat(p.ejectionNanos(0, 0)).isEqualTo(Duration.ofSeconds(5).toNanos());
+		assertThat(p.ejectionNanos(1, 0)).isEqualTo(Duration.ofSeconds(10).toNanos());
+		assertThat(p.ejectionNanos(2, 0)).isEqualTo(Duration.ofSeconds(20).toNanos());
+		assertThat(p.ejectionNanos(5, 0)).isEqualTo(Duration.ofMinutes(2).toNanos());
+		assertThat(p.ejectionNanos(40, 0.99)).isEqualTo(Duration.ofMinutes(2).toNanos());
+		// jitter adds at most 10 %
+		assertThat(p.ejectionNanos(0, 0.5)).isEqualTo(Duration.ofMillis(5250).toNanos());
+	}
+
+	@Test
+	void secondEjectionRightAfterReadmissionLastsTwiceAsLong() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 5, Outcome.CONNECT_FAILURE);
+		long first = r.status().untilNanos() - r.status().sinceNanos();
+		// t = ejection over: readmitted with slow start
+		f.ticker.advance(Duration.ofNanos(first));
+		f.pool.tick();
+		assertThat(r.state()).isEqualTo(RECOVERING);
+		f.fail(r, 5, Outcome.CONNECT_FAILURE);
+		long second = r.status().untilNanos() - r.status().sinceNanos();
+		assertThat(second).isGreaterThanOrEqualTo(2 * Duration.ofSeconds(5).toNanos());
+		assertThat(first).isLessThan(second);
+	}
+
+	@Test
+	void readmittedReplicaRampsFromTenPercentToFullWeightOverTheWindow() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 5, Outcome.CONNECT_FAILURE);
+		f.ticker.advance(Duration.ofSeconds(6));
+		f.pool.tick();
+		assertThat(r.state()).isEqualTo(RECOVERING);
+		long now = f.ticker.nanos();
+		assertThat(r.effectiveWeight(now)).isCloseTo(0.1, org.assertj.core.data.Offset.offset(0.01));
+		f.ticker.advance(Duration.ofSeconds(5));
+		assertThat(r.effectiveWeight(f.ticker.nanos())).isCloseTo(0.55, org.assertj.core.data.Offset.offset(0.01));
+		f.ticker.advance(Duration.ofSeconds(5));
+		f.pool.tick();
+		assertThat(r.state()).isEqualTo(HEALTHY);
+		assertThat(r.effectiveWeight(f.ticker.nanos())).isEqualTo(1.0);
+	}
+
+	@Test
+	void anEjectedReplicaIsProbedOncePerIntervalAndReadmittedWhenTheProbeSucceeds() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 5, Outcome.UPSTREAM_5XX);
+		assertThat(r.claimProbe(f.ticker.nanos())).isFalse(); // not due yet
+		f.ticker.advance(Duration.ofSeconds(1));
+		assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
+		assertThat(r.state()).isEqualTo(PROBING);
+		assertThat(r.claimProbe(f.ticker.nanos())).isFalse(); // one probe at a time
+		r.onOutcome(Outcome.UPSTREAM_5XX, 1_000_000, true);
+		assertThat(r.state()).isEqualTo(EJECTED);
+		f.ticker.advance(Duration.ofMillis(500));
+		assertThat(r.claimProbe(f.ticker.nanos())).isFalse(); // next one a full interval later
+		f.ticker.advance(Duration.ofMillis(500));
+		assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
+		r.onOutcome(Outcome.SUCCESS, 1_000_000, true);
+		assertThat(r.state()).isEqualTo(RECOVERING);
+		assertThat(r.status().reason()).isEqualTo("probe request succeeded");
+	}
+
+	@Test
+	void activeChecksMarkDownAfterTwoFailuresAndUpAfterTwoPasses() {
+		ReplicaHealth r = f.replica(1);
+		r.onHealthCheck(HealthVerdict.DOWN, "status DOWN");
+		assertThat(r.state()).isEqualTo(HEALTHY);
+		r.onHealthCheck(HealthVerdict.DOWN, "status DOWN");
+		assertThat(r.state()).isEqualTo(DOWN);
+		r.onHealthCheck(HealthVerdict.UP, "HTTP 200");
+		assertThat(r.state()).isEqualTo(DOWN);
+		r.onHealthCheck(HealthVerdict.UP, "HTTP 200");
+		assertThat(r.state()).isEqualTo(RECOVERING);
+	}
+
+	@Test
+	void outOfServiceDrainsAtOnceAndUpBringsItBack() {
+		ReplicaHealth r = f.replica(1);
+		r.onHealthCheck(HealthVerdict.OUT_OF_SERVICE, "");
+		assertThat(r.state()).isEqualTo(DRAINED);
+		r.onHealthCheck(HealthVerdict.UP, "");
+		r.onHealthCheck(HealthVerdict.UP, "");
+		assertThat(r.state()).isEqualTo(RECOVERING);
+	}
+
+	@Test
+	void anOperatorsDrainIsNotUndoneByAHealthyCheck() {
+		ReplicaHealth r = f.replica(1);
+		r.drain("ops");
+		r.onHealthCheck(HealthVerdict.UP, "");
+		r.onHealthCheck(HealthVerdict.UP, "");
+		assertThat(r.state()).isEqualTo(DRAINED);
+		r.restore("ops");
+		assertThat(r.state()).isEqualTo(RECOVERING);
+	}
+
+	@Test
+	void aHealthyHealthEndpointDoesNotReadmitAReplicaThatTrafficEjected() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 5, Outcome.UPSTREAM_5XX);
+		r.onHealthCheck(HealthVerdict.UP, "");
+		r.onHealthCheck(HealthVerdict.UP, "");
+		assertThat(r.state()).isEqualTo(EJECTED);
+	}
+
+	@Test
+	void eachTransitionIsPublishedOnceWithItsReason() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 5, Outcome.TIMEOUT);
+		assertThat(f.transitions()).hasSize(1);
+		ReplicaEvent.Transition t = f.transitions().get(0);
+		assertThat(t.from()).isEqualTo(HEALTHY);
+		assertThat(t.to()).isEqualTo(EJECTED);
+		assertThat(t.toString()).startsWith("Replica 10.0.0.1:8080 of pool orders went from HEALTHY to EJECTED: 5 consecutive failures");
+	}
+
+	@Test
+	void concurrentFailuresEjectOnceAndPublishOneTransition() throws Exception {
+		ExecutorService pool = Executors.newFixedThreadPool(8);
+		try {
+			for (int round = 0; round < 50; round++) {
+				PoolFixture fixture = new PoolFixture(4, HealthPolicy.DEFAULTS);
+				ReplicaHealth r = fixture.replica(0);
+				CountDownLatch go = new CountDownLatch(1);
+				List<Future<?>> futures = new ArrayList<>();
+				for (int t = 0; t < 8; t++) {
+					futures.add(pool.submit(() -> {
+						go.await();
+						fixture.fail(r, 10, Outcome.CONNECT_FAILURE);
+						return null;
+					}));
+				}
+				go.countDown();
+				for (Future<?> fu : futures) {
+					fu.get(10, TimeUnit.SECONDS);
+				}
+				assertThat(r.state()).isEqualTo(EJECTED);
+				assertThat(fixture.transitions()).hasSize(1);
+				assertThat(r.ejectionsTotal()).isEqualTo(1);
+			}
+		}
+		finally {
+			pool.shutdownNow();
+		}
+	}
+
+	@Test
+	void concurrentProbeClaimsLetExactlyOneThrough() throws Exception {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 5, Outcome.CONNECT_FAILURE);
+		f.ticker.advance(Duration.ofSeconds(1));
+		ExecutorService pool = Executors.newFixedThreadPool(8);
+		try {
+			List<Future<Boolean>> claims = new ArrayList<>();
+			for (int i = 0; i < 64; i++) {
+				claims.add(pool.submit(() -> r.claimProbe(f.ticker.nanos())));
+			}
+			int won = 0;
+			for (Future<Boolean> c : claims) {
+				won += c.get(10, TimeUnit.SECONDS) ? 1 : 0;
+			}
+			assertThat(won).isEqualTo(1);
+		}
+		finally {
+			pool.shutdownNow();
+		}
+	}
+
+}

@@ -1,0 +1,130 @@
+package dev.resiliencegateway.it;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.resiliencegateway.GatewayApplication;
+import dev.resiliencegateway.demo.DemoReplica;
+import dev.resiliencegateway.health.ReplicaHealth;
+import dev.resiliencegateway.wiring.PoolRegistry;
+
+/**
+ * Base of the integration tests: the gateway as it runs in production (Tomcat on a real port,
+ * management on another), in front of real demo replicas on loopback. Shared by every test class
+ * so the context starts once.
+ */
+@SpringBootTest(classes = GatewayApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+abstract class GatewayIT {
+
+	@LocalServerPort
+	int port;
+
+	@LocalManagementPort
+	int managementPort;
+
+	@Autowired
+	PoolRegistry pools;
+
+	final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+	@DynamicPropertySource
+	static void gateway(DynamicPropertyRegistry registry) {
+		registry.add("management.server.port", () -> "0");
+		String routes = "spring.cloud.gateway.server.webmvc.routes";
+		route(registry, routes, 0, "svc", "lb://svc", "Path=/svc/**", "StripPrefix=1");
+		route(registry, routes, 1, "rewrite", "lb://svc", "Path=/rw/**", "RewritePath=/rw/(?<seg>.*), /api/${seg}");
+		route(registry, routes, 2, "hang", "lb://hang", "Path=/hang/**", "StripPrefix=1");
+		route(registry, routes, 3, "reset", "lb://reset", "Path=/reset/**", "StripPrefix=1");
+		route(registry, routes, 4, "dead", "lb://dead", "Path=/dead/**", "StripPrefix=1");
+		route(registry, routes, 5, "canary", "lb://svc", "Header=X-Canary, yes", "AddResponseHeader=X-Canary-Route, matched");
+		for (int i = 0; i < 3; i++) {
+			DemoReplica r = Replicas.SVC.get(i);
+			registry.add("resilience.gateway.pools.svc.replicas[" + i + "].url", r::url);
+		}
+		registry.add("resilience.gateway.pools.hang.replicas[0].url", Replicas.HANG::url);
+		registry.add("resilience.gateway.pools.reset.replicas[0].url", Replicas.RESET::url);
+		for (int i = 0; i < Replicas.DEAD_PORTS.size(); i++) {
+			int p = Replicas.DEAD_PORTS.get(i);
+			registry.add("resilience.gateway.pools.dead.replicas[" + i + "].url", () -> "http://127.0.0.1:" + p);
+		}
+		for (String pool : new String[] { "svc", "hang", "reset", "dead" }) {
+			String key = "resilience.gateway.pools." + pool;
+			registry.add(key + ".health-check.interval", () -> "200ms");
+			registry.add(key + ".health-check.timeout", () -> "200ms");
+			registry.add(key + ".outlier.base-ejection-time", () -> "2s");
+			registry.add(key + ".outlier.probe-interval", () -> "300ms");
+			registry.add(key + ".slow-start.window", () -> "1s");
+		}
+		registry.add("resilience.gateway.decision-headers", () -> "true");
+		registry.add("resilience.gateway.route-defaults.per-try-timeout", () -> "2s");
+		registry.add("resilience.gateway.routes.hang.per-try-timeout", () -> "300ms");
+		registry.add("resilience.gateway.routes.hang.deadline", () -> "2s");
+	}
+
+	private static void route(DynamicPropertyRegistry registry, String prefix, int i, String id, String uri,
+			String predicate, String filter) {
+		String key = prefix + "[" + i + "]";
+		registry.add(key + ".id", () -> id);
+		registry.add(key + ".uri", () -> uri);
+		registry.add(key + ".predicates[0]", () -> predicate);
+		registry.add(key + ".filters[0]", () -> filter);
+	}
+
+	/** Every test leaves the replicas healthy, running, and back in rotation. */
+	@AfterEach
+	void healReplicas() throws Exception {
+		for (DemoReplica r : Replicas.SVC) {
+			r.setMode(DemoReplica.Mode.HEALTHY);
+			r.recordRequests(false);
+			if (!r.isRunning()) {
+				r.start();
+			}
+		}
+		for (ReplicaHealth r : pools.pool("svc").replicas()) {
+			if (r.state() != dev.resiliencegateway.health.ReplicaState.HEALTHY) {
+				r.restore("test cleanup");
+			}
+		}
+		Replicas.SVC.forEach(DemoReplica::resetStats);
+	}
+
+	/** Starts each test with every svc replica healthy and at full weight. */
+	@BeforeEach
+	void awaitHealthyPool() {
+		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pools.pool("svc").replicas().stream()
+			.allMatch(r -> r.state() == dev.resiliencegateway.health.ReplicaState.HEALTHY));
+	}
+
+	URI gateway(String path) {
+		return URI.create("http://127.0.0.1:" + port + path);
+	}
+
+	HttpResponse<String> get(String path) throws Exception {
+		return http.send(HttpRequest.newBuilder(gateway(path)).timeout(Duration.ofSeconds(10)).build(),
+				HttpResponse.BodyHandlers.ofString());
+	}
+
+	HttpResponse<String> post(String path, String body, String... headers) throws Exception {
+		HttpRequest.Builder b = HttpRequest.newBuilder(gateway(path))
+			.timeout(Duration.ofSeconds(10))
+			.POST(HttpRequest.BodyPublishers.ofString(body));
+		if (headers.length > 0) {
+			b.headers(headers);
+		}
+		return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+}

@@ -1,0 +1,54 @@
+package dev.resiliencegateway.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.util.List;
+
+import dev.resiliencegateway.demo.DemoReplica;
+
+/**
+ * The real replicas the integration tests run against, started once per test JVM on free loopback
+ * ports, so every test class shares one Spring context.
+ */
+final class Replicas {
+
+	/** Pool "svc": three healthy replicas the fault tests break one at a time. */
+	static final List<DemoReplica> SVC = List.of(start("svc-1"), start("svc-2"), start("svc-3"));
+
+	/** Pool "hang": one replica that never answers. */
+	static final DemoReplica HANG = start("hang-1");
+
+	/** Pool "reset": one replica that drops every connection. */
+	static final DemoReplica RESET = start("reset-1");
+
+	/** Pool "dead": nothing listens on these ports. */
+	static final List<Integer> DEAD_PORTS = List.of(freePort(), freePort());
+
+	static {
+		HANG.setMode(DemoReplica.Mode.HANGING);
+		RESET.setMode(DemoReplica.Mode.RESET);
+	}
+
+	private Replicas() {
+	}
+
+	private static DemoReplica start(String id) {
+		try {
+			return new DemoReplica(id, 0).start();
+		}
+		catch (IOException e) {
+			throw new UncheckedIOException(e);
+		}
+	}
+
+	static int freePort() {
+		try (ServerSocket s = new ServerSocket(0)) {
+			return s.getLocalPort();
+		}
+		catch (IOException e) {
+			throw new UncheckedIOException(e);
+		}
+	}
+
+}
