@@ -160,6 +160,7 @@ public final class DemoReplica implements AutoCloseable {
 		return mode;
 	}
 
+	/** Traffic requests that reached this replica (answered or not). */
 	public long served() {
 		return served.get();
 	}
@@ -201,6 +202,7 @@ public final class DemoReplica implements AutoCloseable {
 	}
 
 	private void traffic(HttpExchange ex, String path) throws IOException {
+		served.incrementAndGet();
 		byte[] body = readAll(ex.getRequestBody());
 		String requestId = ex.getRequestHeaders().getFirst("X-Request-Id");
 		if (record) {
@@ -227,7 +229,6 @@ public final class DemoReplica implements AutoCloseable {
 		}
 		boolean fail = (m == Mode.FAILING && ThreadLocalRandom.current().nextDouble() < failRate)
 				|| m == Mode.LYING_HEALTH;
-		served.incrementAndGet();
 		if (fail) {
 			send(ex, 500, "{\"replica\":\"" + id + "\",\"error\":\"injected failure\"}");
 			return;
