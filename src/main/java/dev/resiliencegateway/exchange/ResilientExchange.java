@@ -108,7 +108,7 @@ public final class ResilientExchange {
 			replica.load().begin();
 			long t0 = ticker.nanos();
 			UpstreamClient.Result result = client.send(replica.replica(), method, target, headers, body.stream(),
-					body.contentLength(), body.contentType(), Math.min(perTry, remaining));
+					body.contentLength(), body.contentType(), Math.min(perTry, remaining), !idempotent);
 			if (result.response() != null) {
 				Outcome outcome = Outcome.ofStatus(result.status());
 				boolean retry = outcome == Outcome.UPSTREAM_5XX && attempts < policy.maxAttempts() && idempotent

@@ -51,7 +51,9 @@ public final class UpstreamClient implements AutoCloseable {
 
 		/** Ends the attempt without reading the rest of the body; the connection is closed, not reused. */
 		public void abort() {
-			request.cancel();
+			if (request != null) {
+				request.cancel();
+			}
 			closeQuietly(response);
 		}
 
@@ -61,6 +63,9 @@ public final class UpstreamClient implements AutoCloseable {
 		}
 
 		private static void closeQuietly(ClassicHttpResponse response) {
+			if (response == null) {
+				return;
+			}
 			try {
 				response.close();
 			}
@@ -74,8 +79,24 @@ public final class UpstreamClient implements AutoCloseable {
 
 	private final CloseableHttpClient client;
 
+	private final PoolingHttpClientConnectionManager checkedConnections;
+
+	private final CloseableHttpClient checkedClient;
+
 	public UpstreamClient(UpstreamSettings settings) {
-		this.connections = PoolingHttpClientConnectionManagerBuilder.create()
+		this.connections = connectionManager(settings, TimeValue.ofSeconds(2));
+		this.client = client(settings, connections);
+		// Requests that must not reach a replica twice get their own pool, whose connections are checked
+		// for a close by the replica every time they are leased (a 1 ms read). A replica that crashed
+		// leaves closed keep-alive connections behind; a POST sent on one fails in a way that cannot be
+		// told apart from "executed, then crashed", so it could not be retried. Checked, it is never sent.
+		this.checkedConnections = connectionManager(settings, TimeValue.ZERO_MILLISECONDS);
+		this.checkedClient = client(settings, checkedConnections);
+	}
+
+	private static PoolingHttpClientConnectionManager connectionManager(UpstreamSettings settings,
+			TimeValue validateAfterInactivity) {
+		return PoolingHttpClientConnectionManagerBuilder.create()
 			.setMaxConnTotal(settings.maxConnections())
 			.setMaxConnPerRoute(settings.maxConnectionsPerReplica())
 			.setPoolConcurrencyPolicy(PoolConcurrencyPolicy.LAX)
@@ -83,10 +104,13 @@ public final class UpstreamClient implements AutoCloseable {
 			.setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).build())
 			.setDefaultConnectionConfig(ConnectionConfig.custom()
 				.setConnectTimeout(Timeout.of(settings.connectTimeout()))
-				.setValidateAfterInactivity(TimeValue.ofSeconds(2))
+				.setValidateAfterInactivity(validateAfterInactivity)
 				.build())
 			.build();
-		this.client = HttpClients.custom()
+	}
+
+	private static CloseableHttpClient client(UpstreamSettings settings, PoolingHttpClientConnectionManager connections) {
+		return HttpClients.custom()
 			.setConnectionManager(connections)
 			.disableAutomaticRetries()
 			.disableRedirectHandling()
@@ -108,9 +132,10 @@ public final class UpstreamClient implements AutoCloseable {
 	 * @param headers name/value pairs, already filtered
 	 * @param body the request body, or {@code null}
 	 * @param timeoutNanos longest wait for the response to start (and longest silence while it streams)
+	 * @param atMostOnce the request must not reach a replica twice: use a connection checked just now
 	 */
 	public Result send(Replica replica, String method, String target, List<String> headers, InputStream body,
-			long contentLength, String contentType, long timeoutNanos) {
+			long contentLength, String contentType, long timeoutNanos, boolean atMostOnce) {
 		HttpUriRequestBase request;
 		try {
 			request = new HttpUriRequestBase(method, URI.create(replica.uri().toString() + target));
@@ -130,7 +155,7 @@ public final class UpstreamClient implements AutoCloseable {
 			.setConnectionRequestTimeout(Timeout.of(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), TimeUnit.MILLISECONDS))
 			.build());
 		try {
-			ClassicHttpResponse response = client.executeOpen(HttpHost.create(replica.uri()), request, null);
+			ClassicHttpResponse response = (atMostOnce ? checkedClient : client).executeOpen(HttpHost.create(replica.uri()), request, null);
 			return new Result(response, request, null, null);
 		}
 		catch (IOException | RuntimeException e) {
@@ -157,12 +182,13 @@ public final class UpstreamClient implements AutoCloseable {
 	}
 
 	public int leasedConnections() {
-		return connections.getTotalStats().getLeased();
+		return connections.getTotalStats().getLeased() + checkedConnections.getTotalStats().getLeased();
 	}
 
 	@Override
 	public void close() {
 		client.close(CloseMode.GRACEFUL);
+		checkedClient.close(CloseMode.GRACEFUL);
 	}
 
 }
