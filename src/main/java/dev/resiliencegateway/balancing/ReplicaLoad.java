@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Written by hand because no library we use offers a time-decayed peak EWMA; updates are rare
  * enough per replica (one per completed attempt) that a monitor is cheaper than a CAS loop over
- * two doubles.
+ * two doubles. The in-flight count and the sum of start times change together under one small
+ * monitor, so their ratio is never read half-updated.
  */
 public final class ReplicaLoad {
 
@@ -26,6 +27,9 @@ public final class ReplicaLoad {
 
 	private volatile long stampNanos;
 
+	/** Sum of the start times of the attempts in flight; guarded by {@code inFlight}'s monitor. */
+	private long startSum;
+
 	public ReplicaLoad(long decayNanos, long errorPenaltyNanos, long initialLatencyNanos, long now) {
 		this.decayNanos = decayNanos;
 		this.errorPenaltyNanos = errorPenaltyNanos;
@@ -33,12 +37,28 @@ public final class ReplicaLoad {
 		this.stampNanos = now;
 	}
 
-	public void begin() {
-		inFlight.incrementAndGet();
+	/** An attempt started at {@code now}. */
+	public void begin(long now) {
+		synchronized (inFlight) {
+			inFlight.incrementAndGet();
+			startSum += now;
+		}
 	}
 
-	public void end() {
-		inFlight.decrementAndGet();
+	/** The attempt that {@link #begin began} at {@code startedAt} ended. */
+	public void end(long startedAt) {
+		synchronized (inFlight) {
+			inFlight.decrementAndGet();
+			startSum -= startedAt;
+		}
+	}
+
+	/** Mean age of the attempts in flight: a lower bound on the replica's latency right now. */
+	private double meanAgeNanos(long now) {
+		synchronized (inFlight) {
+			int n = inFlight.get();
+			return n == 0 ? 0 : Math.max(0, now - (double) startSum / n);
+		}
 	}
 
 	public int inFlight() {
@@ -65,9 +85,13 @@ public final class ReplicaLoad {
 		return successRate;
 	}
 
-	/** The balancer's cost: decayed latency times (in flight + 1). Lower is better. */
+	/**
+	 * The balancer's cost: latency times (in flight + 1), lower is better. The latency is the decayed
+	 * EWMA, or the mean age of the requests in flight when that is larger: a replica that stopped
+	 * answering completes nothing, so its EWMA would not move, but its requests in flight keep ageing.
+	 */
 	public double cost(long now) {
-		return Math.max(1, latencyNanos(now)) * (inFlight.get() + 1);
+		return Math.max(1, Math.max(latencyNanos(now), meanAgeNanos(now))) * (inFlight.get() + 1);
 	}
 
 }

@@ -83,6 +83,18 @@ public final class DemoReplica implements AutoCloseable {
 
 	private volatile boolean record;
 
+	private volatile ArrivalLog arrivals;
+
+	/** Told of every traffic request that reaches the replica (for the benchmark's timelines). */
+	@FunctionalInterface
+	public interface ArrivalLog {
+		void arrived(String replicaId);
+	}
+
+	public void setArrivalLog(ArrivalLog log) {
+		this.arrivals = log;
+	}
+
 	private final String bindAddress;
 
 	/** A replica on 127.0.0.1; port 0 picks a free one. */
@@ -203,6 +215,10 @@ public final class DemoReplica implements AutoCloseable {
 
 	private void traffic(HttpExchange ex, String path) throws IOException {
 		served.incrementAndGet();
+		ArrivalLog log = arrivals;
+		if (log != null) {
+			log.arrived(id);
+		}
 		byte[] body = readAll(ex.getRequestBody());
 		String requestId = ex.getRequestHeaders().getFirst("X-Request-Id");
 		if (record) {

@@ -105,8 +105,8 @@ public final class ResilientExchange {
 			ReplicaHealth replica = choice.replica();
 			tried.add(replica);
 			attempts++;
-			replica.load().begin();
 			long t0 = ticker.nanos();
+			replica.load().begin(t0);
 			UpstreamClient.Result result = client.send(replica.replica(), method, target, headers, body.stream(),
 					body.contentLength(), body.contentType(), Math.min(perTry, remaining), !idempotent);
 			if (result.response() != null) {
@@ -148,7 +148,7 @@ public final class ResilientExchange {
 	}
 
 	private void finish(ReplicaHealth replica, Outcome outcome, long t0, boolean probe) {
-		replica.load().end();
+		replica.load().end(t0);
 		replica.onOutcome(outcome, ticker.nanos() - t0, probe);
 	}
 

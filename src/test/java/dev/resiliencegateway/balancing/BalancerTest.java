@@ -76,9 +76,22 @@ class BalancerTest {
 		Fake hanging = replica("hanging", 1);
 		List<Fake> three = List.of(replica("a", 1), replica("b", 1), hanging);
 		for (int i = 0; i < 5; i++) {
-			hanging.load().begin(); // sent, never answered
+			hanging.load().begin(NOW); // sent, never answered
 		}
 		assertThat(pick(three, 3000).getOrDefault("hanging", 0)).isZero();
+	}
+
+	@Test
+	void aReplicaWhoseOnlyRequestInFlightIsAgeingIsAvoidedBeforeItCompletes() {
+		Fake hanging = replica("hanging", 1);
+		List<Fake> three = List.of(replica("a", 1), replica("b", 1), hanging);
+		three.forEach(f -> observe(f, Duration.ofMillis(1), true, 3));
+		// one request in flight for 50 ms: its age says more than the 1 ms EWMA
+		hanging.load().begin(NOW - Duration.ofMillis(50).toNanos());
+		three.get(0).load().begin(NOW);
+		assertThat(pick(three, 3000).getOrDefault("hanging", 0)).isZero();
+		hanging.load().end(NOW - Duration.ofMillis(50).toNanos());
+		assertThat(hanging.load().inFlight()).isZero();
 	}
 
 	@Test

@@ -50,6 +50,7 @@ abstract class GatewayIT {
 		route(registry, routes, 3, "reset", "lb://reset", "Path=/reset/**", "StripPrefix=1");
 		route(registry, routes, 4, "dead", "lb://dead", "Path=/dead/**", "StripPrefix=1");
 		route(registry, routes, 5, "canary", "lb://svc", "Header=X-Canary, yes", "AddResponseHeader=X-Canary-Route, matched");
+		route(registry, routes, 6, "bench", "lb://svc", "Path=/demo/**", "AddResponseHeader=X-Bench, smoke");
 		for (int i = 0; i < 3; i++) {
 			DemoReplica r = Replicas.SVC.get(i);
 			registry.add("resilience.gateway.pools.svc.replicas[" + i + "].url", r::url);

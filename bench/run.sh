@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The benchmark: this gateway side by side with nginx, HAProxy and Caddy (Debian packages, installed
+# if missing) in front of the same three demo replicas, under open-loop load. Not part of .ci/run.
+#   bench/run.sh                                  # every scenario, 30 s each, all systems
+#   bench/run.sh --scenarios=crash,hang --rate=300 --duration=30 --fault-start=10 --fault-end=20
+#   bench/run.sh --overhead                       # also max throughput with wrk
+# Writes docs/benchmarks/results.md and docs/benchmarks/chart-*.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+for tool in nginx haproxy caddy wrk; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+if [ ${#need[@]} -gt 0 ]; then
+  pkgs=("${need[@]/nginx/nginx-light}")
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null
+fi
+for jdk in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25-jdk; do
+  if [ -x "$jdk/bin/java" ]; then export JAVA_HOME="$jdk"; break; fi
+done
+./mvnw -B -q -DskipTests package test-compile
+./mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath >/dev/null
+JAVA="${JAVA_HOME:-/usr}/bin/java"
+exec "$JAVA" -Xmx1g -cp "target/test-classes:target/classes:$(cat target/bench.classpath)" \
+  dev.resiliencegateway.bench.Benchmark --java-home="${JAVA_HOME:-/usr}" "$@"

@@ -1,0 +1,195 @@
+package dev.resiliencegateway.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.HdrHistogram.Histogram;
+
+import dev.resiliencegateway.demo.DemoReplica;
+
+/**
+ * The resilience and overhead benchmark: {@code bench/run.sh} (see docs/benchmarks.md). Three demo
+ * replicas run in this JVM; each system under test runs as its own process in front of them; the
+ * open-loop load comes from this JVM. Writes a markdown report and PNG charts.
+ */
+public final class Benchmark {
+
+	private Benchmark() {
+	}
+
+	public static void main(String[] args) throws Exception {
+		Map<String, String> a = new LinkedHashMap<>();
+		for (String arg : args) {
+			int eq = arg.indexOf('=');
+			a.put(arg.substring(2, eq < 0 ? arg.length() : eq), eq < 0 ? "true" : arg.substring(eq + 1));
+		}
+		List<String> systems = List.of(a.getOrDefault("systems", "resilience-gateway,nginx,haproxy,caddy").split(","));
+		List<Scenario> scenarios = a.getOrDefault("scenarios", "all").equals("all") ? List.of(Scenario.values())
+				: Arrays.stream(a.get("scenarios").split(",")).map(s -> Scenario.valueOf(s.toUpperCase().replace('-', '_'))).toList();
+		LoadRun.Settings settings = new LoadRun.Settings(Integer.parseInt(a.getOrDefault("rate", "300")),
+				Duration.ofSeconds(Long.parseLong(a.getOrDefault("duration", "30"))),
+				Duration.ofSeconds(Long.parseLong(a.getOrDefault("fault-start", "10"))),
+				Duration.ofSeconds(Long.parseLong(a.getOrDefault("fault-end", "20"))),
+				Double.parseDouble(a.getOrDefault("post-share", "0.2")), Duration.ofSeconds(10));
+		Path out = Path.of(a.getOrDefault("out", "docs/benchmarks"));
+		Path work = Path.of(a.getOrDefault("work", "target/bench")).toAbsolutePath();
+		String javaHome = a.getOrDefault("java-home", System.getProperty("java.home"));
+		Path jar = Path.of(a.getOrDefault("jar", "target/resilience-gateway.jar"));
+		Files.createDirectories(out);
+
+		List<DemoReplica> replicas = new ArrayList<>();
+		for (int i = 1; i <= 3; i++) {
+			replicas.add(new DemoReplica("replica-" + i, 0).start());
+		}
+		List<Integer> ports = replicas.stream().map(DemoReplica::port).toList();
+		StringBuilder md = new StringBuilder();
+		md.append("# Benchmark results ").append(LocalDate.now()).append("\n\n")
+			.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores; load generator, replicas and the system under test share them. ")
+			.append("Java: ").append(Runtime.version()).append(" (gateway run with ").append(javaHome).append(").\n\n")
+			.append("Command: `bench/run.sh ").append(String.join(" ", args)).append("`\n\n")
+			.append("Open-loop ").append(settings.rate()).append(" req/s for ").append(settings.duration().toSeconds())
+			.append(" s, ").append(Math.round(settings.postShare() * 100)).append(" % POST; fault on replica-1 from t=")
+			.append(settings.faultStart().toSeconds()).append(" s to t=").append(settings.faultEnd().toSeconds()).append(" s.\n\n");
+
+		int port = 18080;
+		for (Scenario scenario : scenarios) {
+			List<RunResult> runs = new ArrayList<>();
+			for (String system : systems) {
+				try (Systems.Running running = Systems.start(system, ports, port, work.resolve(system), javaHome, jar)) {
+					warmUp(running, replicas, system.equals("resilience-gateway") ? 10 : 2, settings);
+					System.out.printf("%s / %s ...%n", scenario.title, system);
+					RunResult r = LoadRun.run(system, running.baseUrl(), replicas, scenario, settings);
+					runs.add(r);
+					System.out.println("  " + row(r));
+				}
+				Thread.sleep(500);
+				port += 2;
+			}
+			md.append("## ").append(scenario.title).append("\n\n").append(header());
+			runs.forEach(r -> md.append(row(r)).append('\n'));
+			String png = "chart-" + scenario.name().toLowerCase().replace('_', '-') + ".png";
+			Charts.write(out.resolve(png), scenario.title, runs);
+			md.append("\n![").append(scenario.title).append("](").append(png).append(")\n\n");
+			Files.writeString(out.resolve("results.md"), md);
+		}
+		if (a.containsKey("overhead")) {
+			md.append(overhead(systems, ports, work, javaHome, jar, replicas, settings));
+		}
+		Files.writeString(out.resolve("results.md"), md);
+		replicas.forEach(DemoReplica::close);
+		System.out.println("wrote " + out.resolve("results.md"));
+		System.exit(0);
+	}
+
+	static void warmUp(Systems.Running running, List<DemoReplica> replicas, int seconds, LoadRun.Settings s)
+			throws InterruptedException {
+		if (seconds <= 0) {
+			return;
+		}
+		LoadRun.run("warm-up", running.baseUrl(), replicas, Scenario.HEALTHY, new LoadRun.Settings(s.rate(),
+				Duration.ofSeconds(seconds), Duration.ofSeconds(seconds), Duration.ofSeconds(seconds), s.postShare(),
+				s.clientTimeout()));
+	}
+
+	public static void chart(Path file, String title, List<RunResult> runs) throws IOException {
+		Charts.write(file, title, runs);
+	}
+
+	static String header() {
+		return "| system | success % | non-2xx / errors | p50 ms | p99 ms | p99.9 ms | max ms | stops getting traffic after (s) | traffic again after healing (s) | duplicated POSTs | lost POSTs | backend attempts per request |\n"
+				+ "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+	}
+
+	public static String row(RunResult r) {
+		Histogram h = r.latencies();
+		return String.format("| %s | %.2f | %s | %.1f | %.1f | %.1f | %.0f | %s | %s | %d | %d | %.2f |", r.system(),
+				r.successPercent(), r.failures().isEmpty() ? "-" : r.failures().toString().replaceAll("[{}]", ""),
+				h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+				h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0, fmt(r.stopSeconds()),
+				fmt(r.backSeconds()), r.duplicatedPosts(), r.lostPosts(), r.attemptsPerRequest());
+	}
+
+	private static String fmt(Double d) {
+		return d == null ? "n/a" : String.format("%.1f", d);
+	}
+
+	/** Max throughput with wrk (closed loop, 2 threads, 50 connections), alternating systems, twice. */
+	static String overhead(List<String> systems, List<Integer> ports, Path work, String javaHome, Path jar,
+			List<DemoReplica> replicas, LoadRun.Settings settings) throws Exception {
+		List<String> all = new ArrayList<>(List.of("direct"));
+		all.addAll(systems);
+		Map<String, List<double[]>> results = new LinkedHashMap<>();
+		Map<String, Long> rss = new LinkedHashMap<>();
+		int port = 19080;
+		for (int round = 0; round < 2; round++) {
+			for (String system : all) {
+				try (Systems.Running running = Systems.start(system, ports, port, work.resolve(system), javaHome, jar)) {
+					if (system.equals("resilience-gateway")) {
+						wrk(running.baseUrl(), 20); // JIT warm-up
+					}
+					double[] r = wrk(running.baseUrl(), 15);
+					results.computeIfAbsent(system, k -> new ArrayList<>()).add(r);
+					if (running.process() != null) {
+						rss.merge(system, Systems.rssKb(running.process()), Math::max);
+					}
+					System.out.printf("overhead %s round %d: %.0f req/s, p50 %.2f ms, p99 %.2f ms%n", system, round, r[0], r[1], r[2]);
+				}
+				port += 2;
+			}
+		}
+		double direct = results.get("direct").stream().mapToDouble(x -> x[0]).average().orElse(1);
+		double nginx = results.containsKey("nginx") ? results.get("nginx").stream().mapToDouble(x -> x[0]).average().orElse(1) : 1;
+		StringBuilder md = new StringBuilder("## Overhead: maximum throughput\n\n")
+			.append("`wrk -t2 -c50 -d15s` on a GET through each system to the three replicas (direct: one replica), two alternating rounds; ")
+			.append("the gateway after a 20 s warm-up. Ratios to direct and to nginx measured in the same run.\n\n")
+			.append("| system | req/s (round 1, round 2) | vs direct | vs nginx | p50 ms | p99 ms | RSS after load (MiB) |\n|---|---|---|---|---|---|---|\n");
+		for (var e : results.entrySet()) {
+			double avg = e.getValue().stream().mapToDouble(x -> x[0]).average().orElse(0);
+			md.append(String.format("| %s | %s | %.2f | %.2f | %.2f | %.2f | %s |%n", e.getKey(),
+					e.getValue().stream().map(x -> String.format("%.0f", x[0])).toList(), avg / direct, avg / nginx,
+					e.getValue().get(e.getValue().size() - 1)[1], e.getValue().get(e.getValue().size() - 1)[2],
+					rss.containsKey(e.getKey()) ? String.valueOf(rss.get(e.getKey()) / 1024) : "n/a"));
+		}
+		return md.append('\n').toString();
+	}
+
+	/** Runs wrk; returns {req/s, p50 ms, p99 ms}. */
+	static double[] wrk(String baseUrl, int seconds) throws IOException, InterruptedException {
+		Process p = new ProcessBuilder("wrk", "-t2", "-c50", "-d" + seconds + "s", "--latency", baseUrl + "/demo/items/1")
+			.redirectErrorStream(true)
+			.start();
+		String out = new String(p.getInputStream().readAllBytes());
+		p.waitFor();
+		return new double[] { number(out, "Requests/sec:\\s+([0-9.]+)"), millis(out, "50%\\s+([0-9.]+)(us|ms|s)"),
+				millis(out, "99%\\s+([0-9.]+)(us|ms|s)") };
+	}
+
+	private static double number(String text, String regex) {
+		Matcher m = Pattern.compile(regex).matcher(text);
+		return m.find() ? Double.parseDouble(m.group(1)) : -1;
+	}
+
+	private static double millis(String text, String regex) {
+		Matcher m = Pattern.compile(regex).matcher(text);
+		if (!m.find()) {
+			return -1;
+		}
+		double v = Double.parseDouble(m.group(1));
+		return switch (m.group(2)) {
+			case "us" -> v / 1000;
+			case "s" -> v * 1000;
+			default -> v;
+		};
+	}
+
+}

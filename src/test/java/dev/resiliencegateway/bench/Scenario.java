@@ -1,0 +1,72 @@
+package dev.resiliencegateway.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import dev.resiliencegateway.demo.DemoReplica;
+import dev.resiliencegateway.demo.DemoReplica.Mode;
+
+/** A fault applied to the first replica (or all of them) at the fault start, healed at the fault end. */
+public enum Scenario {
+
+	HEALTHY("healthy"), CRASH("crash and restart"), FAIL_ALL("500 on every request"),
+	FAIL_HALF("500 on half the requests"), SLOW("+1.5 s latency"), HANG("hang (accepts, never answers)"),
+	LYING_HEALTH("health UP while traffic fails"), ALL_DOWN("all replicas down, then back"),
+	FLAPPING("flapping (500s on and off every 2 s)");
+
+	final String title;
+
+	private ScheduledFuture<?> flapper;
+
+	Scenario(String title) {
+		this.title = title;
+	}
+
+	/** Whether one replica is faulty (so its traffic share is measured). */
+	boolean singleVictim() {
+		return this != HEALTHY && this != ALL_DOWN;
+	}
+
+	void apply(List<DemoReplica> replicas, ScheduledExecutorService timer) {
+		DemoReplica victim = replicas.get(0);
+		switch (this) {
+			case HEALTHY -> {
+			}
+			case CRASH -> victim.crash();
+			case FAIL_ALL -> victim.setMode(Mode.FAILING, 1.0, 0);
+			case FAIL_HALF -> victim.setMode(Mode.FAILING, 0.5, 0);
+			case SLOW -> victim.setMode(Mode.SLOW, 1.0, 1500);
+			case HANG -> victim.setMode(Mode.HANGING);
+			case LYING_HEALTH -> victim.setMode(Mode.LYING_HEALTH);
+			case ALL_DOWN -> replicas.forEach(DemoReplica::crash);
+			case FLAPPING -> {
+				victim.setMode(Mode.FAILING, 1.0, 0);
+				flapper = timer.scheduleAtFixedRate(() -> victim.setMode(
+						victim.mode() == Mode.FAILING ? Mode.HEALTHY : Mode.FAILING, 1.0, 0), 2, 2, TimeUnit.SECONDS);
+			}
+		}
+	}
+
+	void heal(List<DemoReplica> replicas) {
+		if (flapper != null) {
+			flapper.cancel(false);
+			flapper = null;
+		}
+		for (DemoReplica r : replicas) {
+			r.setMode(Mode.HEALTHY);
+			if (!r.isRunning()) {
+				try {
+					r.start();
+				}
+				catch (IOException e) {
+					throw new UncheckedIOException(e);
+				}
+			}
+		}
+	}
+
+}
