@@ -36,6 +36,12 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 
 	public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(10);
 
+	public static final RoutePolicy DEFAULT_ROUTE = new RoutePolicy(DEFAULT_MAX_ATTEMPTS, DEFAULT_PER_TRY_TIMEOUT,
+			DEFAULT_DEADLINE, Duration.ofMillis(25), Duration.ofMillis(250), 20, 3, Duration.ofSeconds(1), 1024 * 1024,
+			10_000, false, null, Duration.ofMillis(10), 5);
+
+	public static final int DEFAULT_MAX_CONCURRENT_PER_REPLICA = 512;
+
 	/** The route policy for a route id (its override, or the defaults). */
 	public RoutePolicy routePolicy(String routeId) {
 		return routes.getOrDefault(routeId, routeDefaults);
@@ -49,7 +55,7 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	 * @param replicas the configured replicas, or {@code null} when they come from discovery
 	 */
 	public record PoolConfig(String name, List<Replica> replicas, String serviceId, Duration discoveryRefresh,
-			HealthCheckSettings healthCheck, HealthPolicy policy) {
+			HealthCheckSettings healthCheck, HealthPolicy policy, int maxConcurrentPerReplica) {
 
 		public boolean fromDiscovery() {
 			return replicas == null;
@@ -59,7 +65,12 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	public record HealthCheckSettings(boolean enabled, String path, Duration interval, Duration timeout) {
 	}
 
-	public record RoutePolicy(int maxAttempts, Duration perTryTimeout, Duration deadline) {
+	/**
+	 * @param hedgeDelay fixed hedge delay, or {@code null} for the route's observed p95
+	 */
+	public record RoutePolicy(int maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
+			Duration backoffCap, int retryBudgetPercent, int retryBudgetFloor, Duration maxRetryAfter, long bufferLimit,
+			int maxConcurrent, boolean hedge, Duration hedgeDelay, Duration hedgeMinDelay, int hedgeBudgetPercent) {
 	}
 
 }

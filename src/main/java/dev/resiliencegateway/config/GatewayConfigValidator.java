@@ -85,8 +85,7 @@ public final class GatewayConfigValidator {
 		}
 		pools.putAll(implicit);
 
-		RoutePolicy defaults = route(P + ".route-defaults", props.routeDefaults(),
-				new RoutePolicy(DEFAULT_MAX_ATTEMPTS, DEFAULT_PER_TRY_TIMEOUT, DEFAULT_DEADLINE));
+		RoutePolicy defaults = route(P + ".route-defaults", props.routeDefaults(), DEFAULT_ROUTE);
 		Map<String, RoutePolicy> routePolicies = new LinkedHashMap<>();
 		props.routes().forEach((id, r) -> {
 			String key = P + ".routes." + id;
@@ -103,7 +102,7 @@ public final class GatewayConfigValidator {
 	private static GatewayProperties.Pool emptyPool() {
 		return new GatewayProperties.Pool(null, null, null, new GatewayProperties.HealthCheck(null, null, null, null, null, null),
 				new GatewayProperties.Outlier(null, null, null, null, null, null), new GatewayProperties.SlowStart(null, null),
-				null);
+				null, null);
 	}
 
 	private static PoolConfig pool(String name, GatewayProperties.Pool pool, Predicate<String> discoverable,
@@ -171,14 +170,43 @@ public final class GatewayConfigValidator {
 				atLeast(key + ".health-check.unhealthy-threshold", hc.unhealthyThreshold(), d.unhealthyThreshold(), 1),
 				atLeast(key + ".health-check.healthy-threshold", hc.healthyThreshold(), d.healthyThreshold(), 1));
 		return new PoolConfig(name, replicas, serviceId,
-				positive(key + ".discovery-refresh", pool.discoveryRefresh(), DEFAULT_DISCOVERY_REFRESH), check, policy);
+				positive(key + ".discovery-refresh", pool.discoveryRefresh(), DEFAULT_DISCOVERY_REFRESH), check, policy,
+				atLeast(key + ".max-concurrent-per-replica", pool.maxConcurrentPerReplica(),
+						DEFAULT_MAX_CONCURRENT_PER_REPLICA, 1));
 	}
 
-	private static RoutePolicy route(String key, GatewayProperties.Route r, RoutePolicy defaults) {
-		Duration perTry = positive(key + ".per-try-timeout", r.perTryTimeout(), defaults.perTryTimeout());
-		Duration deadline = positive(key + ".deadline", r.deadline(), defaults.deadline());
-		return new RoutePolicy(atLeast(key + ".max-attempts", r.maxAttempts(), defaults.maxAttempts(), 1), perTry,
-				deadline);
+	private static RoutePolicy route(String key, GatewayProperties.Route r, RoutePolicy d) {
+		Duration perTry = positive(key + ".per-try-timeout", r.perTryTimeout(), d.perTryTimeout());
+		Duration deadline = positive(key + ".deadline", r.deadline(), d.deadline());
+		Duration base = nonNegative(key + ".backoff-base", r.backoffBase(), d.backoffBase());
+		Duration cap = nonNegative(key + ".backoff-cap", r.backoffCap(), d.backoffCap());
+		if (cap.compareTo(base) < 0) {
+			throw new InvalidConfigurationException(key + ".backoff-cap", cap.toString(), "at least backoff-base (" + base + ")");
+		}
+		long buffer = r.bufferLimit() == null ? d.bufferLimit() : r.bufferLimit().toBytes();
+		if (buffer < 0) {
+			throw new InvalidConfigurationException(key + ".buffer-limit", r.bufferLimit().toString(), "0 or a size such as 1MB");
+		}
+		GatewayProperties.Hedge h = r.hedge();
+		return new RoutePolicy(atLeast(key + ".max-attempts", r.maxAttempts(), d.maxAttempts(), 1), perTry, deadline,
+				base, cap, percent(key + ".retry-budget-percent", r.retryBudgetPercent(), d.retryBudgetPercent()),
+				atLeast(key + ".retry-budget-floor", r.retryBudgetFloor(), d.retryBudgetFloor(), 0),
+				nonNegative(key + ".max-retry-after", r.maxRetryAfter(), d.maxRetryAfter()), buffer,
+				atLeast(key + ".max-concurrent", r.maxConcurrent(), d.maxConcurrent(), 1),
+				h.enabled() != null ? h.enabled() : d.hedge(),
+				h.delay() != null ? positive(key + ".hedge.delay", h.delay(), null) : d.hedgeDelay(),
+				positive(key + ".hedge.min-delay", h.minDelay(), d.hedgeMinDelay()),
+				percent(key + ".hedge.budget-percent", h.budgetPercent(), d.hedgeBudgetPercent()));
+	}
+
+	private static Duration nonNegative(String key, Duration value, Duration fallback) {
+		if (value == null) {
+			return fallback;
+		}
+		if (value.isNegative()) {
+			throw new InvalidConfigurationException(key, value.toString(), "0 or a positive duration such as 25ms");
+		}
+		return value;
 	}
 
 	static URI replicaUrl(String key, String url) {

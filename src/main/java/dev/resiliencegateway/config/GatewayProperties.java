@@ -6,6 +6,7 @@ import java.util.Map;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
 
 /**
  * The gateway's own keys, under {@code resilience.gateway}. Every field may be left out; defaults
@@ -46,10 +47,12 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * @param slowStart ramp-up of readmitted and new replicas
 	 * @param panicThresholdPercent when fewer than this share of replicas take traffic, route to all
 	 * of them (default 50)
+	 * @param maxConcurrentPerReplica requests in flight to one replica; a replica at the limit is
+	 * skipped, and when all are, the request gets 503 at once (default 512)
 	 */
 	public record Pool(List<ReplicaEntry> replicas, String serviceId, Duration discoveryRefresh,
 			@DefaultValue HealthCheck healthCheck, @DefaultValue Outlier outlier, @DefaultValue SlowStart slowStart,
-			Integer panicThresholdPercent) {
+			Integer panicThresholdPercent, Integer maxConcurrentPerReplica) {
 	}
 
 	/**
@@ -96,12 +99,36 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	}
 
 	/**
-	 * @param maxAttempts attempts per request in all, first one included (default 3)
+	 * @param maxAttempts attempts per request in all, first one and hedges included (default 3)
 	 * @param perTryTimeout longest wait for a replica to start answering, and longest silence while
 	 * it streams (default 2s)
 	 * @param deadline the whole request, all attempts included (default 10s); wins over per-try
+	 * @param backoffBase full-jitter exponential backoff before a retry: base (default 25ms)
+	 * @param backoffCap and cap (default 250ms)
+	 * @param retryBudgetPercent retries allowed as a share of requests over the last 10 s (default 20)
+	 * @param retryBudgetFloor retries per second allowed whatever the traffic (default 3)
+	 * @param maxRetryAfter a replica's 503/429 {@code Retry-After} up to this long is waited out before
+	 * retrying elsewhere; longer ones are passed to the client (default 1s)
+	 * @param bufferLimit request bodies of retryable requests up to this size are buffered so they can
+	 * be sent again; larger ones stream and are not retried once sent (default 1MB)
+	 * @param maxConcurrent requests in flight on this route; more get 503 at once (default 10000)
+	 * @param hedge hedged requests
 	 */
-	public record Route(Integer maxAttempts, Duration perTryTimeout, Duration deadline) {
+	public record Route(Integer maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
+			Duration backoffCap, Integer retryBudgetPercent, Integer retryBudgetFloor, Duration maxRetryAfter,
+			DataSize bufferLimit, Integer maxConcurrent, @DefaultValue Hedge hedge) {
+	}
+
+	/**
+	 * Hedged requests ("The Tail at Scale"): idempotent requests only.
+	 *
+	 * @param enabled send a second attempt to another replica when the first is slow (default false)
+	 * @param delay how long the first attempt may take before the hedge; leave out to use the route's
+	 * recently observed p95 latency
+	 * @param minDelay floor of the p95-derived delay (default 10ms)
+	 * @param budgetPercent hedges allowed as a share of requests (default 5)
+	 */
+	public record Hedge(Boolean enabled, Duration delay, Duration minDelay, Integer budgetPercent) {
 	}
 
 }

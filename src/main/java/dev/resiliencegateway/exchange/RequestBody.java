@@ -1,19 +1,23 @@
 package dev.resiliencegateway.exchange;
 
+import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.SequenceInputStream;
 
 import jakarta.servlet.http.HttpServletRequest;
 
 /**
- * The client's request body as the attempts see it. A request without a body can be sent any
- * number of times; a streamed body only once, and the exchange must know whether the client
- * library started reading it (then the request may have reached the replica).
+ * The client's request body as the attempts see it. A request without a body, or with a body
+ * buffered in memory, can be sent any number of times. A streamed body only once, and the exchange
+ * must know whether the HTTP client started reading it (then the request may have reached a replica).
  */
 final class RequestBody {
 
-	private static final RequestBody NONE = new RequestBody(null, 0, null);
+	private static final RequestBody NONE = new RequestBody(null, null, 0, null);
+
+	private final byte[] buffered;
 
 	private final Tracked stream;
 
@@ -21,19 +25,37 @@ final class RequestBody {
 
 	private final String contentType;
 
-	private RequestBody(Tracked stream, long contentLength, String contentType) {
+	private RequestBody(byte[] buffered, Tracked stream, long contentLength, String contentType) {
+		this.buffered = buffered;
 		this.stream = stream;
 		this.contentLength = contentLength;
 		this.contentType = contentType;
 	}
 
-	static RequestBody of(HttpServletRequest servlet) throws IOException {
+	/**
+	 * @param bufferLimit buffer up to this many bytes so the body can be replayed (0: never buffer)
+	 */
+	static RequestBody of(HttpServletRequest servlet, long bufferLimit) throws IOException {
 		long length = servlet.getContentLengthLong();
 		boolean chunked = servlet.getHeader("Transfer-Encoding") != null;
 		if (length == 0 || (length < 0 && !chunked)) {
 			return NONE;
 		}
-		return new RequestBody(new Tracked(servlet.getInputStream()), length, servlet.getContentType());
+		InputStream in = servlet.getInputStream();
+		String type = servlet.getContentType();
+		if (bufferLimit > 0 && length >= 0 && length <= bufferLimit) {
+			byte[] all = in.readNBytes((int) length);
+			return new RequestBody(all, null, all.length, type);
+		}
+		if (bufferLimit > 0 && length < 0) {
+			byte[] head = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, bufferLimit + 1));
+			if (head.length <= bufferLimit) {
+				return new RequestBody(head, null, head.length, type);
+			}
+			InputStream rest = new SequenceInputStream(new ByteArrayInputStream(head), in);
+			return new RequestBody(null, new Tracked(rest), -1, type);
+		}
+		return new RequestBody(null, new Tracked(in), length, type);
 	}
 
 	/** Whether every attempt can send the whole body again. */
@@ -41,13 +63,14 @@ final class RequestBody {
 		return stream == null;
 	}
 
-	/** Whether a byte of the body may have left for a replica. */
+	/** Whether a byte of a streamed body may have left for a replica. */
 	boolean touched() {
 		return stream != null && stream.touched;
 	}
 
+	/** A stream of the body for one attempt, or {@code null} without a body. */
 	InputStream stream() {
-		return stream;
+		return buffered != null ? new ByteArrayInputStream(buffered) : stream;
 	}
 
 	long contentLength() {

@@ -7,8 +7,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.servlet.http.HttpServletRequest;
 
@@ -32,6 +38,13 @@ import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
 import dev.resiliencegateway.health.Ticker;
 import dev.resiliencegateway.outcome.Outcome;
+import dev.resiliencegateway.retry.Backoff;
+import dev.resiliencegateway.retry.LatencyWindow;
+import dev.resiliencegateway.retry.RetryBudget;
+import dev.resiliencegateway.retry.RetryPolicy;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 
 /**
  * The single choke point every request to a pool goes through: choose a replica, send, classify,
@@ -39,13 +52,14 @@ import dev.resiliencegateway.outcome.Outcome;
  * filters run before it unchanged; it replaces only the terminal "send to the uri" step for
  * {@code lb://POOL} routes.
  *
- * <p>Retry safety: a connect failure (nothing reached the replica) is retried for any method; a 5xx,
- * a reset or a timeout only for idempotent methods or requests with an {@code Idempotency-Key}, and
- * only when the body can be sent again.
+ * <p>Retry safety ({@link RetryPolicy}): a connect failure (nothing reached the replica) is retried
+ * for any method; a 5xx, a reset or a timeout only for idempotent methods or requests with an
+ * {@code Idempotency-Key}, and only when the body can be sent again (buffered up to the route's
+ * limit). Retries wait a full-jitter backoff (or a replica's short {@code Retry-After}), stay within
+ * the route deadline and draw on the route's retry budget. Hedges (opt-in per route, idempotent
+ * requests only) draw on their own budget; the first good answer wins and the other is cancelled.
  */
 public final class ResilientExchange {
-
-	private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");
 
 	private static final int BUFFER = 16 * 1024;
 
@@ -55,134 +69,410 @@ public final class ResilientExchange {
 
 	private final Ticker ticker;
 
-	public ResilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker) {
+	private final GatewayMetrics metrics;
+
+	private final Executor hedgeExecutor;
+
+	public ResilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, GatewayMetrics metrics,
+			Executor hedgeExecutor) {
 		this.client = client;
 		this.config = config;
 		this.ticker = ticker;
+		this.metrics = metrics;
+		this.hedgeExecutor = hedgeExecutor;
 	}
 
 	/** The handler for one route to one pool. */
-	public HandlerFunction<ServerResponse> handlerFor(String routeId, PoolHealth pool) {
-		RoutePolicy policy = config.routePolicy(routeId);
-		return request -> exchange(request, routeId, pool, policy);
+	public HandlerFunction<ServerResponse> handlerFor(String routeId, PoolHealth pool, int maxConcurrentPerReplica) {
+		Route route = new Route(routeId, pool, config.routePolicy(routeId), maxConcurrentPerReplica, ticker);
+		return request -> exchange(request, route);
 	}
 
-	private record Choice(ReplicaHealth replica, boolean probe) {
+	/** One route's runtime state: its budgets, its concurrency limit, its recent latencies. */
+	static final class Route {
+
+		final String id;
+
+		final PoolHealth pool;
+
+		final RoutePolicy policy;
+
+		final int maxPerReplica;
+
+		final RetryBudget retries;
+
+		final RetryBudget hedges;
+
+		final Bulkhead bulkhead;
+
+		final LatencyWindow latencies;
+
+		final Backoff backoff;
+
+		Route(String id, PoolHealth pool, RoutePolicy policy, int maxPerReplica, Ticker ticker) {
+			this.id = id;
+			this.pool = pool;
+			this.policy = policy;
+			this.maxPerReplica = maxPerReplica;
+			this.retries = new RetryBudget(policy.retryBudgetPercent() / 100.0, policy.retryBudgetFloor(), ticker);
+			this.hedges = new RetryBudget(policy.hedgeBudgetPercent() / 100.0, 0, ticker);
+			this.bulkhead = Bulkhead.of("route-" + id, BulkheadConfig.custom()
+				.maxConcurrentCalls(policy.maxConcurrent())
+				.maxWaitDuration(Duration.ZERO)
+				.build());
+			this.latencies = new LatencyWindow(ticker);
+			this.backoff = new Backoff(policy.backoffBase(), policy.backoffCap());
+		}
+
 	}
 
-	ServerResponse exchange(ServerRequest request, String routeId, PoolHealth pool, RoutePolicy policy)
-			throws IOException {
+	/** One attempt to one replica; its request is visible before it completes, so a hedge can cancel it. */
+	static final class Attempt {
+
+		final ReplicaHealth replica;
+
+		final boolean probe;
+
+		volatile long t0;
+
+		volatile HttpUriRequestBase request;
+
+		volatile boolean cancelled;
+
+		UpstreamClient.Result result;
+
+		Attempt(ReplicaHealth replica, boolean probe) {
+			this.replica = replica;
+			this.probe = probe;
+		}
+
+		boolean good() {
+			return result.response() != null && result.status() < 500;
+		}
+
+		void cancel() {
+			cancelled = true;
+			HttpUriRequestBase r = request;
+			if (r != null) {
+				r.cancel();
+			}
+		}
+
+	}
+
+	/** What the retry loop carries from one attempt to the next. */
+	private static final class Progress {
+
+		final List<ReplicaHealth> tried = new ArrayList<>(4);
+
+		int attempts;
+
+		Outcome last;
+
+		String lastDetail;
+
+		boolean relayed;
+
+	}
+
+	ServerResponse exchange(ServerRequest request, Route route) throws IOException {
 		HttpServletRequest servlet = request.servletRequest();
 		String requestId = RequestIds.of(servlet);
+		long start = ticker.nanos();
+		if (!route.bulkhead.tryAcquirePermission()) {
+			metrics.rejected(route.id, "route-limit");
+			return Problems.unavailable(requestId, route.id,
+					"route '" + route.id + "' is at its limit of " + route.policy.maxConcurrent() + " concurrent requests", 1);
+		}
+		Progress progress = new Progress();
+		try {
+			ServerResponse response = attempts(request, servlet, route, requestId, start, progress);
+			if (!progress.relayed) {
+				metrics.request(route.id, response.statusCode().value(), ticker.nanos() - start);
+			}
+			return response;
+		}
+		finally {
+			if (!progress.relayed) {
+				route.bulkhead.onComplete(); // else the relay releases it once the body is streamed
+			}
+		}
+	}
+
+	private ServerResponse attempts(ServerRequest request, HttpServletRequest servlet, Route route, String requestId,
+			long start, Progress progress) throws IOException {
+		RoutePolicy policy = route.policy;
 		String target = target(request);
 		String method = request.method().name();
 		HttpHeaders inbound = request.headers().asHttpHeaders();
-		boolean idempotent = IDEMPOTENT.contains(method) || inbound.containsKey("Idempotency-Key");
+		boolean idempotent = RetryPolicy.isIdempotent(method, inbound.containsKey("Idempotency-Key"));
 		boolean preserveHost = Boolean.TRUE.equals(request.attributes().get(MvcUtils.PRESERVE_HOST_HEADER_ATTRIBUTE));
 		List<String> headers = OutboundHeaders.build(inbound, servlet, config.trustedProxies(), requestId, preserveHost);
-		RequestBody body = RequestBody.of(servlet);
+		RequestBody body = RequestBody.of(servlet, idempotent ? policy.bufferLimit() : 0);
+		route.retries.onRequest();
+		route.hedges.onRequest();
 
-		long start = ticker.nanos();
 		long deadline = start + policy.deadline().toNanos();
-		long perTry = policy.perTryTimeout().toNanos();
-		List<ReplicaHealth> tried = new ArrayList<>(policy.maxAttempts());
-		Outcome last = null;
-		String lastDetail = null;
-		int attempts = 0;
-		while (attempts < policy.maxAttempts()) {
+		while (true) {
 			long now = ticker.nanos();
 			long remaining = deadline - now;
 			if (remaining <= 0) {
-				last = Outcome.TIMEOUT;
-				lastDetail = "route deadline of " + policy.deadline().toMillis() + " ms passed";
+				progress.last = Outcome.TIMEOUT;
+				progress.lastDetail = "route deadline of " + policy.deadline().toMillis() + " ms passed";
 				break;
 			}
-			boolean retriesLeft = attempts + 1 < policy.maxAttempts();
-			Choice choice = choose(pool, tried, idempotent && body.replayable() && retriesLeft, now);
-			if (choice == null) {
+			boolean retriesLeft = progress.attempts + 1 < policy.maxAttempts();
+			Attempt first = choose(route, progress.tried, idempotent && body.replayable() && retriesLeft, now);
+			if (first == null) {
+				if (progress.attempts == 0) {
+					metrics.rejected(route.id, "no-replica");
+				}
 				break;
 			}
-			ReplicaHealth replica = choice.replica();
-			tried.add(replica);
-			attempts++;
-			long t0 = ticker.nanos();
-			replica.load().begin(t0);
-			UpstreamClient.Result result = client.send(replica.replica(), method, target, headers, body.stream(),
-					body.contentLength(), body.contentType(), Math.min(perTry, remaining), !idempotent);
+			progress.tried.add(first.replica);
+			progress.attempts++;
+			long perTry = Math.min(policy.perTryTimeout().toNanos(), remaining);
+			boolean hedgeable = policy.hedge() && idempotent && body.replayable() && !first.probe;
+			Attempt done = hedgeable ? hedged(route, first, progress, method, target, headers, body, perTry, deadline)
+					: send(route, first, method, target, headers, body, perTry, !idempotent);
+			UpstreamClient.Result result = done.result;
+			long retryAfterNanos = -1;
 			if (result.response() != null) {
-				Outcome outcome = Outcome.ofStatus(result.status());
-				boolean retry = outcome == Outcome.UPSTREAM_5XX && attempts < policy.maxAttempts() && idempotent
-						&& body.replayable();
+				int status = result.status();
+				Outcome outcome = Outcome.ofStatus(status);
+				boolean retryable = outcome == Outcome.UPSTREAM_5XX || status == 429;
+				if (retryable && (status == 503 || status == 429)) {
+					retryAfterNanos = retryAfter(result.response());
+					if (retryAfterNanos > policy.maxRetryAfter().toNanos()) {
+						retryable = false; // the replica asks for longer than we may wait: tell the client
+					}
+				}
+				boolean retry = retryable && RetryPolicy.mayRetry(Outcome.UPSTREAM_5XX, idempotent, body.replayable(), true)
+						&& progress.attempts < policy.maxAttempts() && retryBudget(route);
 				if (!retry) {
-					return relay(result, replica, choice.probe(), t0, requestId, attempts);
+					progress.relayed = true;
+					return relay(done, route, requestId, progress.attempts, start);
 				}
 				result.abort();
-				finish(replica, outcome, t0, choice.probe());
-				last = outcome;
-				lastDetail = "replica " + replica.replica().id() + " answered " + result.status();
-				continue;
+				finish(route, done, outcome);
+				progress.last = outcome;
+				progress.lastDetail = "replica " + done.replica.replica().id() + " answered " + status;
 			}
-			finish(replica, result.failure(), t0, choice.probe());
-			last = result.failure();
-			lastDetail = "replica " + replica.replica().id() + ": " + result.detail();
-			boolean nothingSent = last == Outcome.CONNECT_FAILURE && !body.touched();
-			boolean safe = idempotent && body.replayable();
-			if (!(nothingSent || safe)) {
+			else {
+				finish(route, done, result.failure());
+				progress.last = result.failure();
+				progress.lastDetail = "replica " + done.replica.replica().id() + ": " + result.detail();
+				if (!RetryPolicy.mayRetry(progress.last, idempotent, body.replayable(), body.touched())
+						|| progress.attempts >= policy.maxAttempts() || !retryBudget(route)) {
+					break;
+				}
+			}
+			metrics.retry(route.id);
+			long wait = retryAfterNanos >= 0 ? retryAfterNanos : route.backoff.delayNanos(progress.attempts, ThreadLocalRandom.current());
+			if (ticker.nanos() + wait >= deadline) {
+				progress.last = Outcome.TIMEOUT;
+				progress.lastDetail = "route deadline of " + policy.deadline().toMillis() + " ms would pass before the next retry";
 				break;
 			}
+			sleep(wait);
 		}
-		return failure(last, lastDetail, attempts, requestId, routeId, pool);
+		return failure(progress, requestId, route);
 	}
 
-	private Choice choose(PoolHealth pool, List<ReplicaHealth> tried, boolean mayProbe, long now) {
-		PoolHealth.Snapshot snapshot = pool.snapshot();
+	private boolean retryBudget(Route route) {
+		if (route.retries.tryRetry()) {
+			return true;
+		}
+		metrics.budgetExhausted(route.id);
+		return false;
+	}
+
+	/** A probe for an ejected replica that is due, else the balancer's pick among replicas below their limit. */
+	private Attempt choose(Route route, List<ReplicaHealth> tried, boolean mayProbe, long now) {
+		PoolHealth.Snapshot snapshot = route.pool.snapshot();
 		if (mayProbe) {
 			for (ReplicaHealth r : snapshot.ejected()) {
 				if (!tried.contains(r) && r.claimProbe(now)) {
-					return new Choice(r, true);
+					return new Attempt(r, true);
 				}
 			}
 		}
-		ReplicaHealth chosen = Balancer.choose(snapshot.routable(), tried::contains, now, ThreadLocalRandom.current());
-		return chosen == null ? null : new Choice(chosen, false);
-	}
-
-	private void finish(ReplicaHealth replica, Outcome outcome, long t0, boolean probe) {
-		replica.load().end(t0);
-		replica.onOutcome(outcome, ticker.nanos() - t0, probe);
-	}
-
-	private ServerResponse failure(Outcome last, String detail, int attempts, String requestId, String routeId,
-			PoolHealth pool) {
-		if (last == null) {
-			return Problems.unavailable(requestId, routeId, "no replica of pool '" + pool.name() + "' can take the request",
-					1);
+		int limit = route.maxPerReplica;
+		ReplicaHealth chosen = Balancer.choose(snapshot.routable(),
+				r -> tried.contains(r) || r.load().inFlight() >= limit, now, ThreadLocalRandom.current());
+		if (chosen == null || chosen.load().inFlight() >= limit) {
+			return null;
 		}
-		String tail = " (after " + attempts + (attempts == 1 ? " attempt)" : " attempts)");
-		return switch (last) {
-			case CONNECT_FAILURE -> Problems.unavailable(requestId, routeId,
-					"no replica of pool '" + pool.name() + "' accepted a connection; last: " + detail + tail, 1);
-			case TIMEOUT -> Problems.timeout(requestId, routeId, detail + tail);
-			case CANCELLED -> Problems.badRequest(requestId, routeId, "the request could not be forwarded: " + detail);
-			default -> Problems.badGateway(requestId, routeId, detail + tail);
+		return new Attempt(chosen, false);
+	}
+
+	/** Sends one attempt on the calling thread and waits for the response headers. */
+	private Attempt send(Route route, Attempt a, String method, String target, List<String> headers, RequestBody body,
+			long timeoutNanos, boolean atMostOnce) {
+		a.t0 = ticker.nanos();
+		a.replica.load().begin(a.t0);
+		HttpUriRequestBase request = client.prepare(a.replica.replica(), method, target, headers, body.stream(),
+				body.contentLength(), body.contentType(), timeoutNanos);
+		if (request == null) {
+			a.result = new UpstreamClient.Result(null, null, Outcome.CANCELLED, "malformed request target " + target);
+			return a;
+		}
+		a.request = request;
+		if (a.cancelled) {
+			request.cancel();
+		}
+		a.result = client.execute(request, a.replica.replica(), atMostOnce);
+		if (a.result.response() != null && a.result.status() < 500) {
+			route.latencies.record(ticker.nanos() - a.t0);
+		}
+		return a;
+	}
+
+	/**
+	 * Sends the first attempt and, if it has not answered within the hedge delay, a second one to
+	 * another replica; the first good answer (a response below 500) wins, the other is cancelled.
+	 */
+	private Attempt hedged(Route route, Attempt first, Progress progress, String method, String target,
+			List<String> headers, RequestBody body, long perTry, long deadline) {
+		long delay = hedgeDelay(route);
+		CompletableFuture<Attempt> fa = CompletableFuture.supplyAsync(
+				() -> send(route, first, method, target, headers, body, perTry, false), hedgeExecutor);
+		if (delay < 0 || delay >= perTry) {
+			return fa.join();
+		}
+		try {
+			return fa.get(delay, TimeUnit.NANOSECONDS);
+		}
+		catch (TimeoutException slow) {
+			// fall through to the hedge
+		}
+		catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+			first.cancel();
+			return fa.join();
+		}
+		catch (ExecutionException e) {
+			throw new IllegalStateException(e.getCause());
+		}
+		long now = ticker.nanos();
+		Attempt second = progress.attempts < route.policy.maxAttempts() ? choose(route, progress.tried, false, now) : null;
+		if (second == null || !route.hedges.tryRetry()) {
+			return fa.join();
+		}
+		progress.tried.add(second.replica);
+		progress.attempts++;
+		metrics.hedge(route.id);
+		long secondTimeout = Math.min(route.policy.perTryTimeout().toNanos(), deadline - now);
+		CompletableFuture<Attempt> fb = CompletableFuture.supplyAsync(
+				() -> send(route, second, method, target, headers, body, secondTimeout, false), hedgeExecutor);
+		CompletableFuture<Attempt> winner = new CompletableFuture<>();
+		java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
+		java.util.function.BiConsumer<Attempt, Throwable> onDone = (a, err) -> {
+			if (a != null && a.good()) {
+				winner.complete(a);
+			}
+			if (finished.incrementAndGet() == 2) {
+				// neither was good: the later one stands for both (the earlier is recorded below)
+				winner.complete(a != null ? a : fa.getNow(null));
+			}
+		};
+		fa.whenComplete(onDone);
+		fb.whenComplete(onDone);
+		Attempt won = winner.join();
+		Attempt lost = won == first ? second : first;
+		CompletableFuture<Attempt> loser = won == first ? fb : fa;
+		if (!loser.isDone() || (loser.join().good())) {
+			lost.cancel();
+		}
+		loser.whenComplete((a, err) -> {
+			if (a == null) {
+				return;
+			}
+			if (a.result.response() != null) {
+				a.result.abort();
+			}
+			Outcome o = a.cancelled ? Outcome.CANCELLED
+					: a.result.response() != null ? Outcome.ofStatus(a.result.status()) : a.result.failure();
+			if (o == Outcome.CANCELLED) {
+				// lost to a hedge: not a failure, but it was at least this slow, and the balancer should know
+				long now2 = ticker.nanos();
+				a.replica.load().observe(now2 - a.t0, true, now2);
+			}
+			finish(route, a, o);
+		});
+		return won;
+	}
+
+	private long hedgeDelay(Route route) {
+		if (route.policy.hedgeDelay() != null) {
+			return route.policy.hedgeDelay().toNanos();
+		}
+		long p95 = route.latencies.p95();
+		return p95 < 0 ? -1 : Math.max(p95, route.policy.hedgeMinDelay().toNanos());
+	}
+
+	/** Seconds of a {@code Retry-After: N} in nanos; -1 without one (HTTP dates are not honoured). */
+	private static long retryAfter(ClassicHttpResponse response) {
+		Header h = response.getFirstHeader("Retry-After");
+		if (h == null) {
+			return -1;
+		}
+		try {
+			return TimeUnit.SECONDS.toNanos(Long.parseLong(h.getValue().trim()));
+		}
+		catch (NumberFormatException e) {
+			return -1;
+		}
+	}
+
+	private static void sleep(long nanos) {
+		if (nanos <= 0) {
+			return;
+		}
+		try {
+			TimeUnit.NANOSECONDS.sleep(nanos);
+		}
+		catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private void finish(Route route, Attempt a, Outcome outcome) {
+		a.replica.load().end(a.t0);
+		a.replica.onOutcome(outcome, ticker.nanos() - a.t0, a.probe);
+		metrics.attempt(route.id, a.replica.replica().id(), outcome);
+	}
+
+	private ServerResponse failure(Progress p, String requestId, Route route) {
+		String pool = route.pool.name();
+		if (p.last == null) {
+			return Problems.unavailable(requestId, route.id, "no replica of pool '" + pool + "' can take the request", 1);
+		}
+		String tail = " (after " + p.attempts + (p.attempts == 1 ? " attempt)" : " attempts)");
+		return switch (p.last) {
+			case CONNECT_FAILURE -> Problems.unavailable(requestId, route.id,
+					"no replica of pool '" + pool + "' accepted a connection; last: " + p.lastDetail + tail, 1);
+			case TIMEOUT -> Problems.timeout(requestId, route.id, p.lastDetail + tail);
+			case CANCELLED -> Problems.badRequest(requestId, route.id, "the request could not be forwarded: " + p.lastDetail);
+			default -> Problems.badGateway(requestId, route.id, p.lastDetail + tail);
 		};
 	}
 
 	/** Streams the replica's answer to the client; the attempt's outcome is recorded when the body ends. */
-	private ServerResponse relay(UpstreamClient.Result result, ReplicaHealth replica, boolean probe, long t0,
-			String requestId, int attempts) {
+	private ServerResponse relay(Attempt a, Route route, String requestId, int attempts, long start) {
+		UpstreamClient.Result result = a.result;
 		ClassicHttpResponse response = result.response();
-		Outcome outcome = Outcome.ofStatus(response.getCode());
-		return GatewayServerResponse.status(HttpStatusCode.valueOf(response.getCode())).headers(h -> {
+		int status = response.getCode();
+		Outcome outcome = Outcome.ofStatus(status);
+		return GatewayServerResponse.status(HttpStatusCode.valueOf(status)).headers(h -> {
 			copyResponseHeaders(response, h);
 			h.set(RequestIds.HEADER, requestId);
 			if (config.decisionHeaders()) {
-				h.set("X-Gateway-Replica", replica.replica().id());
+				h.set("X-Gateway-Replica", a.replica.replica().id());
 				h.set("X-Gateway-Attempts", String.valueOf(attempts));
 			}
 		}).build((req, res) -> {
 			Outcome end = outcome;
-			boolean clientGone = false;
 			try {
 				HttpEntity entity = response.getEntity();
 				if (entity != null) {
@@ -196,7 +486,7 @@ public final class ResilientExchange {
 						}
 						catch (IOException e) {
 							end = Outcome.RESET;
-							throw new UpstreamTruncatedException(replica.replica().id(), e);
+							throw new UpstreamTruncatedException(a.replica.replica().id(), e);
 						}
 						if (n < 0) {
 							break;
@@ -208,8 +498,7 @@ public final class ResilientExchange {
 							}
 						}
 						catch (IOException e) {
-							clientGone = true;
-							end = Outcome.CANCELLED;
+							end = Outcome.CANCELLED; // the client went away: stop reading from the replica
 							return null;
 						}
 					}
@@ -222,7 +511,9 @@ public final class ResilientExchange {
 				else {
 					result.abort();
 				}
-				finish(replica, end, t0, probe);
+				finish(route, a, end);
+				route.bulkhead.onComplete();
+				metrics.request(route.id, status, ticker.nanos() - start);
 			}
 			return null;
 		});

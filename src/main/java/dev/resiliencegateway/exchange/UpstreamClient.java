@@ -127,21 +127,20 @@ public final class UpstreamClient implements AutoCloseable {
 	}
 
 	/**
-	 * Sends one attempt and waits for the response headers.
+	 * Builds one attempt's request; {@code null} when the target is not a valid URI.
 	 *
 	 * @param headers name/value pairs, already filtered
 	 * @param body the request body, or {@code null}
 	 * @param timeoutNanos longest wait for the response to start (and longest silence while it streams)
-	 * @param atMostOnce the request must not reach a replica twice: use a connection checked just now
 	 */
-	public Result send(Replica replica, String method, String target, List<String> headers, InputStream body,
-			long contentLength, String contentType, long timeoutNanos, boolean atMostOnce) {
+	public HttpUriRequestBase prepare(Replica replica, String method, String target, List<String> headers,
+			InputStream body, long contentLength, String contentType, long timeoutNanos) {
 		HttpUriRequestBase request;
 		try {
 			request = new HttpUriRequestBase(method, URI.create(replica.uri().toString() + target));
 		}
 		catch (IllegalArgumentException e) {
-			return new Result(null, null, Outcome.CANCELLED, "malformed request target");
+			return null;
 		}
 		for (int i = 0; i < headers.size(); i += 2) {
 			request.addHeader(headers.get(i), headers.get(i + 1));
@@ -150,12 +149,20 @@ public final class UpstreamClient implements AutoCloseable {
 			request.setEntity(new InputStreamEntity(body, contentLength,
 					contentType == null ? null : ContentType.parseLenient(contentType)));
 		}
-		request.setConfig(RequestConfig.custom()
-			.setResponseTimeout(Timeout.of(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), TimeUnit.MILLISECONDS))
-			.setConnectionRequestTimeout(Timeout.of(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), TimeUnit.MILLISECONDS))
-			.build());
+		Timeout timeout = Timeout.of(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), TimeUnit.MILLISECONDS);
+		request.setConfig(RequestConfig.custom().setResponseTimeout(timeout).setConnectionRequestTimeout(timeout).build());
+		return request;
+	}
+
+	/**
+	 * Sends a prepared attempt and waits for the response headers.
+	 *
+	 * @param atMostOnce the request must not reach a replica twice: use a connection checked just now
+	 */
+	public Result execute(HttpUriRequestBase request, Replica replica, boolean atMostOnce) {
 		try {
-			ClassicHttpResponse response = (atMostOnce ? checkedClient : client).executeOpen(HttpHost.create(replica.uri()), request, null);
+			ClassicHttpResponse response = (atMostOnce ? checkedClient : client).executeOpen(HttpHost.create(replica.uri()),
+					request, null);
 			return new Result(response, request, null, null);
 		}
 		catch (IOException | RuntimeException e) {

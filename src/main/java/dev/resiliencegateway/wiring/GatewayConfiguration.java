@@ -3,6 +3,8 @@ package dev.resiliencegateway.wiring;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
 
 import org.slf4j.Logger;
@@ -33,11 +35,13 @@ import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfigValidator;
 import dev.resiliencegateway.config.GatewayConfigValidator.RouteRef;
 import dev.resiliencegateway.config.GatewayProperties;
+import dev.resiliencegateway.exchange.GatewayMetrics;
 import dev.resiliencegateway.exchange.RequestIds;
 import dev.resiliencegateway.exchange.ResilientExchange;
 import dev.resiliencegateway.exchange.UpstreamClient;
 import dev.resiliencegateway.health.Ticker;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 
@@ -159,8 +163,22 @@ public class GatewayConfiguration {
 	}
 
 	@Bean
-	ResilientExchange resilientExchange(UpstreamClient client, GatewayConfig config) {
-		return new ResilientExchange(client, config, Ticker.SYSTEM);
+	ResilientExchange resilientExchange(UpstreamClient client, GatewayConfig config, MeterRegistry meters) {
+		return new ResilientExchange(client, config, Ticker.SYSTEM, new GatewayMetrics(meters), hedgeExecutor());
+	}
+
+	/** Where hedged attempts run: a virtual thread each on Java 21+, a cached pool of daemon threads on 17. */
+	static Executor hedgeExecutor() {
+		try {
+			return (Executor) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+		}
+		catch (ReflectiveOperationException e) {
+			return Executors.newCachedThreadPool(r -> {
+				Thread t = new Thread(r, "gateway-hedge");
+				t.setDaemon(true);
+				return t;
+			});
+		}
 	}
 
 	@Bean(RESILIENT_LB_DEFINITION)
@@ -168,12 +186,14 @@ public class GatewayConfiguration {
 			PoolRegistry pools) {
 		return route -> {
 			String routeId = route.getId();
+			String pool = route.getUri().getHost();
 			HandlerFilterFunction<ServerResponse, ServerResponse> setRouteId = (request, next) -> {
 				MvcUtils.setRouteId(request, routeId);
 				return next.handle(request);
 			};
 			return new HandlerFunctionDefinition.Default("lb",
-					exchange.handlerFor(routeId, pools.pool(route.getUri().getHost())), List.of(setRouteId), List.of());
+					exchange.handlerFor(routeId, pools.pool(pool), pools.config(pool).maxConcurrentPerReplica()),
+					List.of(setRouteId), List.of());
 		};
 	}
 

@@ -75,6 +75,10 @@ public final class PoolRegistry implements SmartLifecycle {
 		return pool;
 	}
 
+	public PoolConfig config(String name) {
+		return configs.get(name);
+	}
+
 	public Map<String, PoolHealth> pools() {
 		return pools;
 	}

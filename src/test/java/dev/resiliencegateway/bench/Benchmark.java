@@ -33,7 +33,7 @@ public final class Benchmark {
 			int eq = arg.indexOf('=');
 			a.put(arg.substring(2, eq < 0 ? arg.length() : eq), eq < 0 ? "true" : arg.substring(eq + 1));
 		}
-		List<String> systems = List.of(a.getOrDefault("systems", "resilience-gateway,nginx,haproxy,caddy").split(","));
+		List<String> systems = List.of(a.getOrDefault("systems", "resilience-gateway,resilience-gateway-hedged,nginx,haproxy,caddy").split(","));
 		List<Scenario> scenarios = a.getOrDefault("scenarios", "all").equals("all") ? List.of(Scenario.values())
 				: Arrays.stream(a.get("scenarios").split(",")).map(s -> Scenario.valueOf(s.toUpperCase().replace('-', '_'))).toList();
 		LoadRun.Settings settings = new LoadRun.Settings(Integer.parseInt(a.getOrDefault("rate", "300")),
@@ -66,7 +66,7 @@ public final class Benchmark {
 			List<RunResult> runs = new ArrayList<>();
 			for (String system : systems) {
 				try (Systems.Running running = Systems.start(system, ports, port, work.resolve(system), javaHome, jar)) {
-					warmUp(running, replicas, system.equals("resilience-gateway") ? 10 : 2, settings);
+					warmUp(running, replicas, system.startsWith("resilience-gateway") ? 10 : 2, settings);
 					System.out.printf("%s / %s ...%n", scenario.title, system);
 					RunResult r = LoadRun.run(system, running.baseUrl(), replicas, scenario, settings);
 					runs.add(r);
@@ -134,7 +134,7 @@ public final class Benchmark {
 		for (int round = 0; round < 2; round++) {
 			for (String system : all) {
 				try (Systems.Running running = Systems.start(system, ports, port, work.resolve(system), javaHome, jar)) {
-					if (system.equals("resilience-gateway")) {
+					if (system.startsWith("resilience-gateway")) {
 						wrk(running.baseUrl(), 20); // JIT warm-up
 					}
 					double[] r = wrk(running.baseUrl(), 15);

@@ -42,7 +42,10 @@ final class Systems {
 			throws Exception {
 		Files.createDirectories(work);
 		return switch (name) {
-			case "resilience-gateway" -> gateway(replicaPorts, port, work, javaHome, jar);
+			case "resilience-gateway" -> gateway(name, replicaPorts, port, work, javaHome, jar, List.of());
+			// the same, with hedging on for every route (GETs still waiting after the route's p95 get a second attempt)
+			case "resilience-gateway-hedged" -> gateway(name, replicaPorts, port, work, javaHome, jar,
+					List.of("--resilience.gateway.route-defaults.hedge.enabled=true"));
 			case "nginx" -> nginx(replicaPorts, port, work);
 			case "haproxy" -> haproxy(replicaPorts, port, work);
 			case "caddy" -> caddy(replicaPorts, port, work);
@@ -51,7 +54,8 @@ final class Systems {
 		};
 	}
 
-	private static Running gateway(List<Integer> ports, int port, Path work, String javaHome, Path jar) throws Exception {
+	private static Running gateway(String name, List<Integer> ports, int port, Path work, String javaHome, Path jar,
+			List<String> extra) throws Exception {
 		int mgmt = port + 1;
 		List<String> cmd = new ArrayList<>(List.of(javaHome + "/bin/java", "-Xms256m", "-Xmx512m", "-jar", jar.toString(),
 				"--server.port=" + port, "--management.server.port=" + mgmt, "--logging.level.root=WARN",
@@ -63,9 +67,10 @@ final class Systems {
 		for (int i = 0; i < ports.size(); i++) {
 			cmd.add("--resilience.gateway.pools.demo.replicas[" + i + "].url=http://127.0.0.1:" + ports.get(i));
 		}
+		cmd.addAll(extra);
 		Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve("gateway.log").toFile()).start();
 		awaitReady("http://127.0.0.1:" + mgmt + "/actuator/health/readiness", p);
-		return new Running("resilience-gateway", "http://127.0.0.1:" + port, p, "");
+		return new Running(name, "http://127.0.0.1:" + port, p, "");
 	}
 
 	private static Running nginx(List<Integer> ports, int port, Path work) throws Exception {

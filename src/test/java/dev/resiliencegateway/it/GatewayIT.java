@@ -51,6 +51,21 @@ abstract class GatewayIT {
 		route(registry, routes, 4, "dead", "lb://dead", "Path=/dead/**", "StripPrefix=1");
 		route(registry, routes, 5, "canary", "lb://svc", "Header=X-Canary, yes", "AddResponseHeader=X-Canary-Route, matched");
 		route(registry, routes, 6, "bench", "lb://svc", "Path=/demo/**", "AddResponseHeader=X-Bench, smoke");
+		route(registry, routes, 7, "budget", "lb://svc", "Path=/budget/**", "StripPrefix=1");
+		route(registry, routes, 8, "hedged", "lb://hedgepool", "Path=/hedged/**", "StripPrefix=1");
+		route(registry, routes, 9, "halfdead", "lb://halfdead", "Path=/halfdead/**", "StripPrefix=1");
+		route(registry, routes, 10, "deadline", "lb://hang", "Path=/deadline/**", "StripPrefix=1");
+		route(registry, routes, 11, "retrying", "lb://svc", "Path=/retrying/**", "StripPrefix=1");
+		registry.add("resilience.gateway.pools.halfdead.replicas[0].url", () -> "http://127.0.0.1:" + Replicas.DEAD_PORTS.get(0));
+		registry.add("resilience.gateway.pools.halfdead.replicas[1].url", Replicas.SPARE::url);
+		registry.add("resilience.gateway.pools.hedgepool.replicas[0].url", Replicas.HANG2::url);
+		registry.add("resilience.gateway.pools.hedgepool.replicas[1].url", Replicas.SPARE2::url);
+		registry.add("resilience.gateway.pools.halfdead.health-check.enabled", () -> "false");
+		registry.add("resilience.gateway.routes.hedged.hedge.enabled", () -> "true");
+		registry.add("resilience.gateway.routes.hedged.hedge.delay", () -> "100ms");
+		registry.add("resilience.gateway.routes.hedged.hedge.budget-percent", () -> "100");
+		registry.add("resilience.gateway.routes.deadline.per-try-timeout", () -> "1s");
+		registry.add("resilience.gateway.routes.deadline.deadline", () -> "400ms");
 		for (int i = 0; i < 3; i++) {
 			DemoReplica r = Replicas.SVC.get(i);
 			registry.add("resilience.gateway.pools.svc.replicas[" + i + "].url", r::url);
@@ -61,7 +76,7 @@ abstract class GatewayIT {
 			int p = Replicas.DEAD_PORTS.get(i);
 			registry.add("resilience.gateway.pools.dead.replicas[" + i + "].url", () -> "http://127.0.0.1:" + p);
 		}
-		for (String pool : new String[] { "svc", "hang", "reset", "dead" }) {
+		for (String pool : new String[] { "svc", "hang", "reset", "dead", "halfdead", "hedgepool" }) {
 			String key = "resilience.gateway.pools." + pool;
 			registry.add(key + ".health-check.interval", () -> "200ms");
 			registry.add(key + ".health-check.timeout", () -> "200ms");
@@ -102,11 +117,15 @@ abstract class GatewayIT {
 		Replicas.SVC.forEach(DemoReplica::resetStats);
 	}
 
-	/** Starts each test with every svc replica healthy and at full weight. */
+	/**
+	 * Starts each test with every svc replica healthy, at full weight, and with the latency penalty of
+	 * an earlier test's fault faded (it decays with a 0.5 s time constant).
+	 */
 	@BeforeEach
 	void awaitHealthyPool() {
-		Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> pools.pool("svc").replicas().stream()
-			.allMatch(r -> r.state() == dev.resiliencegateway.health.ReplicaState.HEALTHY));
+		Awaitility.await().atMost(Duration.ofSeconds(15)).until(() -> pools.pool("svc").replicas().stream()
+			.allMatch(r -> r.state() == dev.resiliencegateway.health.ReplicaState.HEALTHY
+					&& r.load().latencyNanos(System.nanoTime()) < Duration.ofMillis(20).toNanos()));
 	}
 
 	URI gateway(String path) {

@@ -22,11 +22,20 @@ final class Replicas {
 	/** Pool "reset": one replica that drops every connection. */
 	static final DemoReplica RESET = start("reset-1");
 
+	/** Pool "halfdead" (with a dead port) and "hedgepool" (with HANG2): healthy replicas. */
+	static final DemoReplica SPARE = start("spare-1");
+
+	static final DemoReplica SPARE2 = start("spare-2");
+
+	/** Pool "hedgepool": a replica that never answers, beside SPARE2. */
+	static final DemoReplica HANG2 = start("hang-2");
+
 	/** Pool "dead": nothing listens on these ports. */
 	static final List<Integer> DEAD_PORTS = List.of(freePort(), freePort());
 
 	static {
 		HANG.setMode(DemoReplica.Mode.HANGING);
+		HANG2.setMode(DemoReplica.Mode.HANGING);
 		RESET.setMode(DemoReplica.Mode.RESET);
 	}
 

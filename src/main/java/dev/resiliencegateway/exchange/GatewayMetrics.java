@@ -1,0 +1,80 @@
+package dev.resiliencegateway.exchange;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+import dev.resiliencegateway.outcome.Outcome;
+
+/**
+ * The exchange's decisions as Micrometer meters (Prometheus names in brackets):
+ * {@code gateway.attempts} by route, replica and outcome [gateway_attempts_total];
+ * {@code gateway.retries}, {@code gateway.hedges}, {@code gateway.retry.budget.exhausted} and
+ * {@code gateway.rejected} (fail-fast 503s, by reason) by route; {@code gateway.requests} latency
+ * timer by route and status class, with a histogram for Grafana percentiles. Meters are looked up
+ * once per tag combination and cached, so the request path does no registry lookups.
+ */
+public final class GatewayMetrics {
+
+	private final MeterRegistry registry;
+
+	private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
+
+	private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
+
+	public GatewayMetrics(MeterRegistry registry) {
+		this.registry = registry;
+	}
+
+	void attempt(String route, String replica, Outcome outcome) {
+		counter("gateway.attempts", route, "replica", replica, "outcome", outcome.name()).increment();
+	}
+
+	void retry(String route) {
+		counter("gateway.retries", route, null, null, null, null).increment();
+	}
+
+	void hedge(String route) {
+		counter("gateway.hedges", route, null, null, null, null).increment();
+	}
+
+	void budgetExhausted(String route) {
+		counter("gateway.retry.budget.exhausted", route, null, null, null, null).increment();
+	}
+
+	void rejected(String route, String reason) {
+		counter("gateway.rejected", route, "reason", reason, null, null).increment();
+	}
+
+	void request(String route, int status, long nanos) {
+		String statusClass = (status / 100) + "xx";
+		timers.computeIfAbsent(route + '|' + statusClass, k -> Timer.builder("gateway.requests")
+			.description("Client requests through the gateway, by route and status class")
+			.tag("route", route)
+			.tag("status", statusClass)
+			.publishPercentileHistogram()
+			.register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+	}
+
+	private Counter counter(String name, String route, String k1, String v1, String k2, String v2) {
+		String key = name + '|' + route + '|' + v1 + '|' + v2;
+		Counter c = counters.get(key);
+		if (c != null) {
+			return c;
+		}
+		return counters.computeIfAbsent(key, k -> {
+			Counter.Builder b = Counter.builder(name).tag("route", route);
+			if (k1 != null) {
+				b.tag(k1, v1);
+			}
+			if (k2 != null) {
+				b.tag(k2, v2);
+			}
+			return b.register(registry);
+		});
+	}
+
+}
