@@ -33,7 +33,7 @@ public final class Benchmark {
 			int eq = arg.indexOf('=');
 			a.put(arg.substring(2, eq < 0 ? arg.length() : eq), eq < 0 ? "true" : arg.substring(eq + 1));
 		}
-		List<String> systems = List.of(a.getOrDefault("systems", "resilience-gateway,resilience-gateway-hedged,nginx,haproxy,caddy").split(","));
+		List<String> systems = List.of(a.getOrDefault("systems", "resilience-gateway,resilience-gateway-hedged,stock-scg,nginx,haproxy,caddy").split(","));
 		List<Scenario> scenarios = a.getOrDefault("scenarios", "all").equals("all") ? List.of(Scenario.values())
 				: Arrays.stream(a.get("scenarios").split(",")).map(s -> Scenario.valueOf(s.toUpperCase().replace('-', '_'))).toList();
 		LoadRun.Settings settings = new LoadRun.Settings(Integer.parseInt(a.getOrDefault("rate", "300")),
@@ -66,7 +66,7 @@ public final class Benchmark {
 			List<RunResult> runs = new ArrayList<>();
 			for (String system : systems) {
 				try (Systems.Running running = Systems.start(system, ports, port, work.resolve(system), javaHome, jar)) {
-					warmUp(running, replicas, system.startsWith("resilience-gateway") ? 10 : 2, settings);
+					warmUp(running, replicas, isJvm(system) ? 10 : 2, settings);
 					System.out.printf("%s / %s ...%n", scenario.title, system);
 					RunResult r = LoadRun.run(system, running.baseUrl(), replicas, scenario, settings);
 					runs.add(r);
@@ -89,6 +89,11 @@ public final class Benchmark {
 		replicas.forEach(DemoReplica::close);
 		System.out.println("wrote " + out.resolve("results.md"));
 		System.exit(0);
+	}
+
+	/** The JVM gateways need a warm-up before they are measured (the JIT); the others get 2 s. */
+	static boolean isJvm(String system) {
+		return system.startsWith("resilience-gateway") || system.equals("stock-scg");
 	}
 
 	static void warmUp(Systems.Running running, List<DemoReplica> replicas, int seconds, LoadRun.Settings s)
@@ -130,14 +135,20 @@ public final class Benchmark {
 		all.addAll(systems);
 		Map<String, List<double[]>> results = new LinkedHashMap<>();
 		Map<String, Long> rss = new LinkedHashMap<>();
+		Map<String, Double> cpuPerKreq = new LinkedHashMap<>();
 		int port = 19080;
 		for (int round = 0; round < 2; round++) {
 			for (String system : all) {
 				try (Systems.Running running = Systems.start(system, ports, port, work.resolve(system), javaHome, jar)) {
-					if (system.startsWith("resilience-gateway")) {
+					if (isJvm(system)) {
 						wrk(running.baseUrl(), 20); // JIT warm-up
 					}
+					double cpuBefore = running.process() != null ? Systems.cpuSeconds(running.process()) : -1;
 					double[] r = wrk(running.baseUrl(), 15);
+					if (running.process() != null && cpuBefore >= 0) {
+						double cpu = Systems.cpuSeconds(running.process()) - cpuBefore;
+						cpuPerKreq.put(system, cpu / (r[0] * 15 / 1000.0) * 1000); // CPU ms per 1000 requests
+					}
 					results.computeIfAbsent(system, k -> new ArrayList<>()).add(r);
 					if (running.process() != null) {
 						rss.merge(system, Systems.rssKb(running.process()), Math::max);
@@ -152,13 +163,14 @@ public final class Benchmark {
 		StringBuilder md = new StringBuilder("## Overhead: maximum throughput\n\n")
 			.append("`wrk -t2 -c50 -d15s` on a GET through each system to the three replicas (direct: one replica), two alternating rounds; ")
 			.append("the gateway after a 20 s warm-up. Ratios to direct and to nginx measured in the same run.\n\n")
-			.append("| system | req/s (round 1, round 2) | vs direct | vs nginx | p50 ms | p99 ms | RSS after load (MiB) |\n|---|---|---|---|---|---|---|\n");
+			.append("| system | req/s (round 1, round 2) | vs direct | vs nginx | p50 ms | p99 ms | RSS after load (MiB) | CPU ms per 1000 requests |\n|---|---|---|---|---|---|---|---|\n");
 		for (var e : results.entrySet()) {
 			double avg = e.getValue().stream().mapToDouble(x -> x[0]).average().orElse(0);
-			md.append(String.format("| %s | %s | %.2f | %.2f | %.2f | %.2f | %s |%n", e.getKey(),
+			md.append(String.format("| %s | %s | %.2f | %.2f | %.2f | %.2f | %s | %s |%n", e.getKey(),
 					e.getValue().stream().map(x -> String.format("%.0f", x[0])).toList(), avg / direct, avg / nginx,
 					e.getValue().get(e.getValue().size() - 1)[1], e.getValue().get(e.getValue().size() - 1)[2],
-					rss.containsKey(e.getKey()) ? String.valueOf(rss.get(e.getKey()) / 1024) : "n/a"));
+					rss.containsKey(e.getKey()) ? String.valueOf(rss.get(e.getKey()) / 1024) : "n/a",
+					cpuPerKreq.containsKey(e.getKey()) ? String.format("%.0f", cpuPerKreq.get(e.getKey())) : "n/a"));
 		}
 		return md.append('\n').toString();
 	}

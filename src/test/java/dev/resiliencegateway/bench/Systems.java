@@ -46,6 +46,7 @@ final class Systems {
 			// the same, with hedging on for every route (GETs still waiting after the route's p95 get a second attempt)
 			case "resilience-gateway-hedged" -> gateway(name, replicaPorts, port, work, javaHome, jar,
 					List.of("--resilience.gateway.route-defaults.hedge.enabled=true"));
+			case "stock-scg" -> stock(replicaPorts, port, work, javaHome);
 			case "nginx" -> nginx(replicaPorts, port, work);
 			case "haproxy" -> haproxy(replicaPorts, port, work);
 			case "caddy" -> caddy(replicaPorts, port, work);
@@ -71,6 +72,20 @@ final class Systems {
 		Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve("gateway.log").toFile()).start();
 		awaitReady("http://127.0.0.1:" + mgmt + "/actuator/health/readiness", p);
 		return new Running(name, "http://127.0.0.1:" + port, p, "");
+	}
+
+	/** Stock Spring Cloud Gateway Server MVC (bench/stock-scg): Retry filter, LoadBalancer health checks. */
+	private static Running stock(List<Integer> ports, int port, Path work, String javaHome) throws Exception {
+		int mgmt = port + 1;
+		List<String> cmd = new ArrayList<>(List.of(javaHome + "/bin/java", "-Xms256m", "-Xmx512m", "-jar",
+				"bench/stock-scg/target/stock-scg.jar", "--server.port=" + port, "--management.server.port=" + mgmt,
+				"--logging.level.root=WARN"));
+		for (int i = 0; i < ports.size(); i++) {
+			cmd.add("--spring.cloud.discovery.client.simple.instances.demo[" + i + "].uri=http://127.0.0.1:" + ports.get(i));
+		}
+		Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve("stock.log").toFile()).start();
+		awaitReady("http://127.0.0.1:" + mgmt + "/actuator/health", p);
+		return new Running("stock-scg", "http://127.0.0.1:" + port, p, "");
 	}
 
 	private static Running nginx(List<Integer> ports, int port, Path work) throws Exception {
@@ -216,6 +231,18 @@ final class Systems {
 			}
 		}
 		throw new IllegalStateException("not listening on " + port + (p.isAlive() ? "" : " (exited " + p.exitValue() + ")"));
+	}
+
+	/** CPU seconds (user + system) the process has used so far, from /proc. */
+	static double cpuSeconds(Process p) {
+		try {
+			String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+			String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+			return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in clock ticks (USER_HZ 100)
+		}
+		catch (IOException | RuntimeException e) {
+			return -1;
+		}
 	}
 
 	static long rssKb(Process p) {
