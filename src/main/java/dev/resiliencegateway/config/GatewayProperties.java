@@ -20,11 +20,22 @@ import org.springframework.util.unit.DataSize;
  * @param pools named pools of replicas; a route's {@code lb://NAME} uri sends to pool NAME
  * @param routeDefaults retry and timeout settings for every route to a pool
  * @param routes per-route overrides of {@code route-defaults}, keyed by Gateway route id
+ * @param admin the operator credential of the management port
  */
 @ConfigurationProperties("resilience.gateway")
 public record GatewayProperties(@DefaultValue List<String> trustedProxies, @DefaultValue("false") boolean decisionHeaders,
 		@DefaultValue Upstream upstream, @DefaultValue Map<String, Pool> pools, @DefaultValue Route routeDefaults,
-		@DefaultValue Map<String, Route> routes) {
+		@DefaultValue Map<String, Route> routes, @DefaultValue Admin admin) {
+
+	/**
+	 * The operator credential for the management port's write operations (drain, eject, restore,
+	 * detect-only) and for health details. Without a password, writes are refused.
+	 *
+	 * @param username user name for HTTP Basic (default admin)
+	 * @param password {@code {bcrypt}$2a$...} (recommended) or {@code {noop}plain}; unset: writes refused
+	 */
+	public record Admin(@DefaultValue("admin") String username, String password) {
+	}
 
 	/**
 	 * @param connectTimeout time to open a connection to a replica (default 1s); a failure here is

@@ -279,7 +279,22 @@ public final class ResilientExchange {
 		return failure(progress, requestId, route);
 	}
 
+	/**
+	 * Whether a retry may be taken: some replica of the pool still takes traffic (when every one is
+	 * down or ejected, panic mode still lets the first attempt through, but retrying onto known-dead
+	 * replicas would only delay the 503), and the route's retry budget has a token.
+	 */
 	private boolean retryBudget(Route route) {
+		boolean anyHealthy = false;
+		for (ReplicaHealth r : route.pool.snapshot().routable()) {
+			if (r.state().takesTraffic()) {
+				anyHealthy = true;
+				break;
+			}
+		}
+		if (!anyHealthy) {
+			return false;
+		}
 		if (route.retries.tryRetry()) {
 			return true;
 		}

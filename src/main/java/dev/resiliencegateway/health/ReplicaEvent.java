@@ -20,6 +20,16 @@ public sealed interface ReplicaEvent {
 		}
 	}
 
+	/** An operator's action through the admin endpoint (audit trail). */
+	record AdminAction(String pool, String replica, String action, String by, String result, Instant at)
+			implements ReplicaEvent {
+		@Override
+		public String toString() {
+			return "Operator " + by + " asked to " + action + " " + (replica == null ? "pool " + pool
+					: "replica " + replica + " of pool " + pool) + ": " + result;
+		}
+	}
+
 	/** Detect-only mode, or the max-ejection cap, kept a replica in rotation that the rules would eject. */
 	record WouldEject(String pool, String replica, String reason, String heldBy, Instant at) implements ReplicaEvent {
 		@Override

@@ -2,7 +2,9 @@ package dev.resiliencegateway.wiring;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
@@ -13,6 +15,8 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
+import org.springframework.boot.actuate.health.CompositeHealthContributor;
+import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
@@ -23,7 +27,11 @@ import org.springframework.cloud.gateway.server.mvc.common.MvcUtils;
 import org.springframework.cloud.gateway.server.mvc.config.GatewayMvcProperties;
 import org.springframework.cloud.gateway.server.mvc.config.RouteProperties;
 import org.springframework.cloud.gateway.server.mvc.handler.HandlerFunctionDefinition;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
@@ -31,6 +39,9 @@ import org.springframework.core.env.Environment;
 import org.springframework.web.servlet.function.HandlerFilterFunction;
 import org.springframework.web.servlet.function.ServerResponse;
 
+import dev.resiliencegateway.admin.AdminCredentials;
+import dev.resiliencegateway.admin.ReplicasEndpoint;
+import dev.resiliencegateway.admin.StatusPageEndpoint;
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfigValidator;
 import dev.resiliencegateway.config.GatewayConfigValidator.RouteRef;
@@ -39,6 +50,8 @@ import dev.resiliencegateway.exchange.GatewayMetrics;
 import dev.resiliencegateway.exchange.RequestIds;
 import dev.resiliencegateway.exchange.ResilientExchange;
 import dev.resiliencegateway.exchange.UpstreamClient;
+import dev.resiliencegateway.health.PoolHealth;
+import dev.resiliencegateway.health.ReplicaEvent;
 import dev.resiliencegateway.health.Ticker;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -204,9 +217,62 @@ public class GatewayConfiguration {
 		return registration;
 	}
 
+	/** {@code /actuator/health/pools/NAME}: one health indicator per pool. */
+	@Bean
+	CompositeHealthContributor pools(PoolRegistry pools) {
+		Map<String, HealthIndicator> indicators = new LinkedHashMap<>();
+		pools.pools().forEach((name, pool) -> indicators.put(name, PoolHealthIndicators.of(pool)));
+		return CompositeHealthContributor.fromMap(indicators);
+	}
+
+	@Bean
+	ReplicaMeters replicaMeters(PoolRegistry pools, MeterRegistry meters) {
+		ReplicaMeters replicaMeters = new ReplicaMeters(pools, meters);
+		pools.everySecond(replicaMeters::refresh);
+		return replicaMeters;
+	}
+
 	@Bean
 	ReplicasEndpoint replicasEndpoint(PoolRegistry pools, ReplicaEventLog events) {
-		return new ReplicasEndpoint(pools, events);
+		return new ReplicasEndpoint(new ReplicasEndpoint.Pools() {
+			@Override
+			public Map<String, PoolHealth> all() {
+				return pools.pools();
+			}
+
+			@Override
+			public List<ReplicaEvent> recentEvents() {
+				return events.recent();
+			}
+
+			@Override
+			public void record(ReplicaEvent event) {
+				events.accept(event);
+			}
+		});
+	}
+
+	/**
+	 * Readiness goes DOWN as soon as shutdown starts (before the web server stops taking requests and
+	 * drains the ones in flight), so load balancers stop sending new requests first.
+	 */
+	@Bean
+	ApplicationListener<ContextClosedEvent> readinessDownOnShutdown() {
+		return event -> AvailabilityChangeEvent.publish(event.getApplicationContext(), ReadinessState.REFUSING_TRAFFIC);
+	}
+
+	@Bean
+	StatusPageEndpoint statusPageEndpoint() {
+		return new StatusPageEndpoint();
+	}
+
+	@Bean
+	AdminCredentials adminCredentials(GatewayProperties properties) {
+		AdminCredentials credentials = AdminCredentials.of(properties.admin().username(), properties.admin().password());
+		if (!credentials.configured()) {
+			log.info("Admin writes (drain, eject, restore) are refused: set resilience.gateway.admin.password to enable them");
+		}
+		return credentials;
 	}
 
 }

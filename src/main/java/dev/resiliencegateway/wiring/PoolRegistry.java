@@ -49,6 +49,8 @@ public final class PoolRegistry implements SmartLifecycle {
 
 	private ScheduledExecutorService scheduler;
 
+	private final List<Runnable> everySecond = new java.util.concurrent.CopyOnWriteArrayList<>();
+
 	private volatile boolean running;
 
 	public PoolRegistry(GatewayConfig config, PoolHealth.Environment env, DiscoveryClient discovery) {
@@ -97,6 +99,11 @@ public final class PoolRegistry implements SmartLifecycle {
 		return replicas;
 	}
 
+	/** Runs a task once a second on the pools' background thread (from start to stop). */
+	public void everySecond(Runnable task) {
+		everySecond.add(task);
+	}
+
 	@Override
 	public synchronized void start() {
 		scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -106,6 +113,7 @@ public final class PoolRegistry implements SmartLifecycle {
 		});
 		scheduler.scheduleAtFixedRate(() -> pools.values().forEach(PoolHealth::tick), TICK.toMillis(), TICK.toMillis(),
 				TimeUnit.MILLISECONDS);
+		scheduler.scheduleAtFixedRate(() -> everySecond.forEach(PoolRegistry::safely), 1, 1, TimeUnit.SECONDS);
 		configs.forEach((name, pc) -> {
 			PoolHealth pool = pools.get(name);
 			if (pc.healthCheck().enabled()) {

@@ -26,7 +26,7 @@ class ComposeFileTest {
 	void composeFileIsValidAndMatchesTheGatewaysComposeProfile() throws Exception {
 		Map<String, Object> config = new Yaml().load(dockerComposeConfig());
 		Map<String, Map<String, Object>> services = (Map<String, Map<String, Object>>) config.get("services");
-		assertThat(services).containsKeys("gateway", "replica1", "replica2", "replica3", "prometheus");
+		assertThat(services).containsKeys("gateway", "replica1", "replica2", "replica3", "prometheus", "grafana");
 
 		Map<String, Object> gateway = services.get("gateway");
 		assertThat(((Map<String, Object>) gateway.get("environment")).get("SPRING_PROFILES_ACTIVE")).isEqualTo("compose");
@@ -48,6 +48,13 @@ class ComposeFileTest {
 		}
 		String prometheus = Files.readString(Path.of("docker/prometheus.yml"));
 		assertThat(prometheus).contains("gateway:8081").contains("/actuator/prometheus");
+		// the Grafana dashboard only queries series the gateway exports
+		String dashboard = Files.readString(Path.of("docker/grafana/dashboards/resilience-gateway.json"));
+		Map<String, Object> parsed = new com.fasterxml.jackson.databind.ObjectMapper().readValue(dashboard, Map.class);
+		assertThat((List<?>) parsed.get("panels")).hasSizeGreaterThanOrEqualTo(6);
+		assertThat(dashboard).contains("gateway_requests_seconds_bucket").contains("gateway_replica_state")
+			.contains("gateway_attempts_total").contains("gateway_retry_budget_exhausted_total");
+		assertThat(String.valueOf(services.get("grafana").get("volumes"))).contains("docker/grafana/dashboards");
 	}
 
 	/** Runs {@code docker-compose config}; skips loudly outside CI when the tool is missing, fails in CI. */

@@ -113,4 +113,15 @@ class StartupValidationTest {
 		}
 	}
 
+	@Test
+	void readinessGoesDownWhenShutdownStarts() {
+		var context = SpringApplication.run(GatewayApplication.class, base().toArray(String[]::new));
+		var availability = context.getBean(org.springframework.boot.availability.ApplicationAvailability.class);
+		assertThat(availability.getReadinessState())
+			.isEqualTo(org.springframework.boot.availability.ReadinessState.ACCEPTING_TRAFFIC);
+		context.close();
+		assertThat(availability.getReadinessState())
+			.isEqualTo(org.springframework.boot.availability.ReadinessState.REFUSING_TRAFFIC);
+	}
+
 }

@@ -10,6 +10,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalManagementPort;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -27,7 +28,10 @@ import dev.resiliencegateway.wiring.PoolRegistry;
  * so the context starts once.
  */
 @SpringBootTest(classes = GatewayApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@AutoConfigureObservability // tests turn metrics export off by default; the Prometheus endpoint is under test
 abstract class GatewayIT {
+
+	static final String ADMIN_PASSWORD = "s3cret-test";
 
 	@LocalServerPort
 	int port;
@@ -43,6 +47,7 @@ abstract class GatewayIT {
 	@DynamicPropertySource
 	static void gateway(DynamicPropertyRegistry registry) {
 		registry.add("management.server.port", () -> "0");
+		registry.add("resilience.gateway.admin.password", () -> "{noop}" + ADMIN_PASSWORD);
 		String routes = "spring.cloud.gateway.server.webmvc.routes";
 		route(registry, routes, 0, "svc", "lb://svc", "Path=/svc/**", "StripPrefix=1");
 		route(registry, routes, 1, "rewrite", "lb://svc", "Path=/rw/**", "RewritePath=/rw/(?<seg>.*), /api/${seg}");
@@ -130,6 +135,19 @@ abstract class GatewayIT {
 
 	URI gateway(String path) {
 		return URI.create("http://127.0.0.1:" + port + path);
+	}
+
+	/** GET on the management port as the operator (health details need the credential). */
+	HttpResponse<String> management(String path) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + path))
+			.timeout(Duration.ofSeconds(10))
+			.header("Authorization", basic("admin", ADMIN_PASSWORD))
+			.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	static String basic(String user, String password) {
+		return "Basic " + java.util.Base64.getEncoder()
+			.encodeToString((user + ":" + password).getBytes(java.nio.charset.StandardCharsets.UTF_8));
 	}
 
 	HttpResponse<String> get(String path) throws Exception {

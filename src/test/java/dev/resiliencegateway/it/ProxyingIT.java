@@ -135,9 +135,7 @@ class ProxyingIT extends GatewayIT {
 	void actuatorLivesOnTheManagementPortOnly() throws Exception {
 		assertThat(get("/actuator/health").statusCode()).isEqualTo(404);
 		assertThat(get("/actuator/prometheus").statusCode()).isEqualTo(404);
-		HttpResponse<String> health = http.send(
-				HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + managementPort + "/actuator/health")).build(),
-				HttpResponse.BodyHandlers.ofString());
+		HttpResponse<String> health = management("/actuator/health/pools/svc");
 		assertThat(health.statusCode()).isEqualTo(200);
 		assertThat(health.body()).contains("\"status\":\"UP\"");
 		for (String probe : List.of("liveness", "readiness")) {

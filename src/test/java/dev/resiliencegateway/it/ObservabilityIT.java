@@ -1,0 +1,57 @@
+package dev.resiliencegateway.it;
+
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+import dev.resiliencegateway.demo.DemoReplica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Actuator health per pool and replica, and the per-replica Prometheus series, over real HTTP. */
+class ObservabilityIT extends GatewayIT {
+
+	@Test
+	void aCrashedReplicaShowsInThePoolsHealthAndTheHealOnlyAfter() throws Exception {
+		DemoReplica victim = Replicas.SVC.get(0);
+		String id = "127.0.0.1:" + victim.port();
+		victim.crash();
+		// the active checks (every 200 ms here, 2 failures) take it down with no traffic at all
+		Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+			HttpResponse<String> h = management("/actuator/health/pools/svc");
+			assertThat(h.statusCode()).isEqualTo(200);
+			assertThat(h.body()).contains("\"status\":\"DEGRADED\"").contains("\"" + id + "\":{\"state\":\"DOWN\"");
+		});
+		victim.start();
+		Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+				management("/actuator/health/pools/svc").body()).contains("\"status\":\"UP\""));
+	}
+
+	@Test
+	void aPoolWithNoReplicaTakingTrafficIsDownAndLivenessAndReadinessDoNotCare() throws Exception {
+		Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+			HttpResponse<String> dead = management("/actuator/health/pools/dead");
+			assertThat(dead.statusCode()).isEqualTo(503);
+			assertThat(dead.body()).contains("\"status\":\"DOWN\"");
+		});
+		assertThat(management("/actuator/health/liveness").statusCode()).isEqualTo(200);
+		assertThat(management("/actuator/health/readiness").statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void prometheusHasPerReplicaSeries() throws Exception {
+		get("/svc/x");
+		HttpResponse<String> p = management("/actuator/prometheus");
+		assertThat(p.statusCode()).isEqualTo(200);
+		String id = "127.0.0.1:" + Replicas.SVC.get(1).port();
+		assertThat(p.body())
+			.contains("gateway_replica_state{pool=\"svc\",replica=\"" + id + "\",state=\"HEALTHY\"} 1.0")
+			.contains("gateway_replica_ejections{pool=\"svc\",replica=\"" + id + "\"}")
+			.contains("gateway_attempts_total{outcome=\"SUCCESS\"")
+			.contains("gateway_requests_seconds_bucket{route=\"svc\",status=\"2xx\"")
+			.contains("resilience4j_circuitbreaker_state{name=\"svc@" + id + "\"");
+	}
+
+}
