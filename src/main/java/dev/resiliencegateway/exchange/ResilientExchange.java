@@ -268,7 +268,11 @@ public final class ResilientExchange {
 				}
 			}
 			metrics.retry(route.id);
-			long wait = retryAfterNanos >= 0 ? retryAfterNanos : route.backoff.delayNanos(progress.attempts, ThreadLocalRandom.current());
+			// A connect failure put no load on anyone: the next replica is tried at once. Other failures
+			// may have loaded a replica, so they wait a full-jitter backoff (or the replica's Retry-After).
+			long wait = retryAfterNanos >= 0 ? retryAfterNanos
+					: progress.last == Outcome.CONNECT_FAILURE ? 0
+							: route.backoff.delayNanos(progress.attempts, ThreadLocalRandom.current());
 			if (ticker.nanos() + wait >= deadline) {
 				progress.last = Outcome.TIMEOUT;
 				progress.lastDetail = "route deadline of " + policy.deadline().toMillis() + " ms would pass before the next retry";

@@ -111,14 +111,14 @@ public final class Benchmark {
 	}
 
 	static String header() {
-		return "| system | success % | non-2xx / errors | p50 ms | p99 ms | p99.9 ms | max ms | stops getting traffic after (s) | traffic again after healing (s) | duplicated POSTs | lost POSTs | backend attempts per request |\n"
-				+ "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+		return "| system | success % | GET success % | non-2xx / errors | p50 ms | p99 ms | p99.9 ms | max ms | stops getting traffic after (s) | traffic again after healing (s) | duplicated POSTs | lost POSTs | backend attempts per request |\n"
+				+ "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 	}
 
 	public static String row(RunResult r) {
 		Histogram h = r.latencies();
-		return String.format("| %s | %.2f | %s | %.1f | %.1f | %.1f | %.0f | %s | %s | %d | %d | %.2f |", r.system(),
-				r.successPercent(), r.failures().isEmpty() ? "-" : r.failures().toString().replaceAll("[{}]", ""),
+		return String.format("| %s | %.2f | %.2f | %s | %.1f | %.1f | %.1f | %.0f | %s | %s | %d | %d | %.2f |", r.system(),
+				r.successPercent(), r.getSuccessPercent(), r.failures().isEmpty() ? "-" : r.failures().toString().replaceAll("[{}]", ""),
 				h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
 				h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0, fmt(r.stopSeconds()),
 				fmt(r.backSeconds()), r.duplicatedPosts(), r.lostPosts(), r.attemptsPerRequest());

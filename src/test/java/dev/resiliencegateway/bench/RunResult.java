@@ -28,6 +28,13 @@ public record RunResult(String system, Scenario scenario, LoadRun.Settings setti
 		return 100.0 * ok / scheduled;
 	}
 
+	/** Success percentage of the GETs alone (retried when they fail; POSTs may not be). */
+	public double getSuccessPercent() {
+		long gets = samples.stream().filter(s -> !s.post()).count();
+		long ok = samples.stream().filter(s -> !s.post() && ok(s)).count();
+		return gets == 0 ? 100.0 : 100.0 * ok / gets;
+	}
+
 	/** Non-2xx statuses and client-side errors, by code or kind. */
 	public Map<String, Integer> failures() {
 		Map<String, Integer> out = new TreeMap<>();

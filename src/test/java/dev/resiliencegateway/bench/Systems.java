@@ -233,15 +233,23 @@ final class Systems {
 		throw new IllegalStateException("not listening on " + port + (p.isAlive() ? "" : " (exited " + p.exitValue() + ")"));
 	}
 
-	/** CPU seconds (user + system) the process has used so far, from /proc. */
+	/** CPU seconds (user + system) the process and its children (nginx's workers) have used so far, from /proc. */
 	static double cpuSeconds(Process p) {
+		double total = cpuSeconds(p.pid());
+		for (ProcessHandle child : p.descendants().toList()) {
+			total += Math.max(0, cpuSeconds(child.pid()));
+		}
+		return total;
+	}
+
+	private static double cpuSeconds(long pid) {
 		try {
-			String stat = Files.readString(Path.of("/proc/" + p.pid() + "/stat"));
+			String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
 			String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
 			return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0; // utime, stime in clock ticks (USER_HZ 100)
 		}
 		catch (IOException | RuntimeException e) {
-			return -1;
+			return 0;
 		}
 	}
 

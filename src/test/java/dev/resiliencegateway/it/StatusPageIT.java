@@ -8,9 +8,10 @@ import java.time.Duration;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.NoSuchElementException;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -39,13 +40,10 @@ class StatusPageIT extends GatewayIT {
 		return new ChromeDriver(service, options);
 	}
 
+	/** The page re-renders every second, so elements are looked up afresh each time (waits ignore stale ones). */
 	private static String state(WebDriver browser, String replicaId) {
-		for (WebElement card : browser.findElements(By.cssSelector(".pool[data-pool='svc'] .card"))) {
-			if (replicaId.equals(card.getAttribute("data-replica"))) {
-				return card.findElement(By.cssSelector(".state")).getText();
-			}
-		}
-		return null;
+		return browser.findElement(By.cssSelector(".pool[data-pool='svc'] .card[data-replica='" + replicaId + "'] .state"))
+			.getText();
 	}
 
 	@Test
@@ -54,10 +52,11 @@ class StatusPageIT extends GatewayIT {
 		try {
 			browser.get("http://127.0.0.1:" + managementPort + "/actuator/status");
 			WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(15));
+			wait.ignoring(StaleElementReferenceException.class).ignoring(NoSuchElementException.class);
 			wait.until(b -> b.findElements(By.cssSelector(".pool[data-pool='svc'] .card")).size() == 3);
 			String first = "127.0.0.1:" + Replicas.SVC.get(0).port();
 			String second = "127.0.0.1:" + Replicas.SVC.get(1).port();
-			assertThat(state(browser, first)).isEqualTo("HEALTHY");
+			wait.until(b -> "HEALTHY".equals(state(b, first)));
 
 			// a fault on one replica turns its card red within seconds (the active checks run every 200 ms)
 			Replicas.SVC.get(0).setMode(DemoReplica.Mode.UNHEALTHY);
@@ -65,12 +64,11 @@ class StatusPageIT extends GatewayIT {
 
 			// the drain button, with the operator's credential typed in
 			browser.findElement(By.id("password")).sendKeys(ADMIN_PASSWORD);
-			for (WebElement card : browser.findElements(By.cssSelector(".pool[data-pool='svc'] .card"))) {
-				if (second.equals(card.getAttribute("data-replica"))) {
-					card.findElement(By.cssSelector("button[data-action='drain']")).click();
-					break;
-				}
-			}
+			wait.until(b -> {
+				b.findElement(By.cssSelector(".pool[data-pool='svc'] .card[data-replica='" + second + "'] button[data-action='drain']"))
+					.click();
+				return true;
+			});
 			wait.until(b -> "DRAINED".equals(state(b, second)));
 			assertThat(pools.pool("svc").replicas().get(1).state().name()).isEqualTo("DRAINED");
 			assertThat(browser.findElement(By.id("events")).getText()).contains("asked to drain");
