@@ -13,13 +13,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import com.sun.net.httpserver.Headers;
+import dev.resiliencegateway.support.VirtualThreads;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
@@ -118,7 +118,7 @@ public final class DemoReplica implements AutoCloseable {
 		stopServer();
 		server = HttpServer.create(new InetSocketAddress(bindAddress, port), 1024);
 		boundPort = server.getAddress().getPort();
-		executor = newExecutor();
+		executor = VirtualThreads.perTask("demo-replica"); // a hanging replica then costs no platform thread
 		server.setExecutor(executor);
 		server.createContext("/", this::handle);
 		server.start();
@@ -349,20 +349,6 @@ public final class DemoReplica implements AutoCloseable {
 		}
 		catch (InterruptedException e) {
 			Thread.currentThread().interrupt();
-		}
-	}
-
-	/** Virtual threads where the runtime has them (a hanging replica then costs no platform thread). */
-	private static ExecutorService newExecutor() {
-		try {
-			return (ExecutorService) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
-		}
-		catch (ReflectiveOperationException e) {
-			return Executors.newCachedThreadPool(r -> {
-				Thread t = new Thread(r, "demo-replica");
-				t.setDaemon(true);
-				return t;
-			});
 		}
 	}
 

@@ -232,7 +232,9 @@ public final class ResilientExchange {
 			progress.tried.add(first.replica);
 			progress.attempts++;
 			long perTry = Math.min(policy.perTryTimeout().toNanos(), remaining);
-			boolean hedgeable = policy.hedge() && idempotent && body.replayable() && !first.probe;
+			// a probe of an ejected replica is hedged too: if the replica still hangs, the client waits the
+			// hedge delay, not the per-try timeout, and the cancelled probe keeps the replica ejected
+			boolean hedgeable = policy.hedge() && idempotent && body.replayable();
 			Attempt done = hedgeable ? hedged(route, first, progress, method, target, headers, body, perTry, deadline)
 					: send(route, first, method, target, headers, body, perTry, !idempotent);
 			UpstreamClient.Result result = done.result;

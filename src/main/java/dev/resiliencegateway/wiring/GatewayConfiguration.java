@@ -5,8 +5,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.function.Function;
 
 import org.slf4j.Logger;
@@ -53,6 +51,7 @@ import dev.resiliencegateway.exchange.UpstreamClient;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaEvent;
 import dev.resiliencegateway.health.Ticker;
+import dev.resiliencegateway.support.VirtualThreads;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -177,21 +176,8 @@ public class GatewayConfiguration {
 
 	@Bean
 	ResilientExchange resilientExchange(UpstreamClient client, GatewayConfig config, MeterRegistry meters) {
-		return new ResilientExchange(client, config, Ticker.SYSTEM, new GatewayMetrics(meters), hedgeExecutor());
-	}
-
-	/** Where hedged attempts run: a virtual thread each on Java 21+, a cached pool of daemon threads on 17. */
-	static Executor hedgeExecutor() {
-		try {
-			return (Executor) Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
-		}
-		catch (ReflectiveOperationException e) {
-			return Executors.newCachedThreadPool(r -> {
-				Thread t = new Thread(r, "gateway-hedge");
-				t.setDaemon(true);
-				return t;
-			});
-		}
+		return new ResilientExchange(client, config, Ticker.SYSTEM, new GatewayMetrics(meters),
+				VirtualThreads.perTask("gateway-hedge"));
 	}
 
 	@Bean(RESILIENT_LB_DEFINITION)
