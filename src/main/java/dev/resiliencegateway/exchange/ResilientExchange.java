@@ -208,7 +208,14 @@ public final class ResilientExchange {
 		boolean idempotent = RetryPolicy.isIdempotent(method, inbound.containsKey("Idempotency-Key"));
 		boolean preserveHost = Boolean.TRUE.equals(request.attributes().get(MvcUtils.PRESERVE_HOST_HEADER_ATTRIBUTE));
 		List<String> headers = OutboundHeaders.build(inbound, servlet, config.trustedProxies(), requestId, preserveHost);
-		RequestBody body = RequestBody.of(servlet, idempotent ? policy.bufferLimit() : 0);
+		RequestBody body;
+		try {
+			body = RequestBody.of(servlet, idempotent ? policy.bufferLimit() : 0);
+		}
+		catch (IOException e) {
+			// the client broke off while sending its body: nothing was sent to a replica
+			return Problems.badRequest(requestId, route.id, "the request body could not be read: " + e.getMessage());
+		}
 		route.retries.onRequest();
 		route.hedges.onRequest();
 

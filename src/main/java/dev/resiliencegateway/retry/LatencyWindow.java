@@ -39,7 +39,8 @@ public final class LatencyWindow {
 		long now = ticker.nanos();
 		long at = computedAt.get();
 		if (now - at >= 1_000_000_000L && computedAt.compareAndSet(at, now)) {
-			int n = Math.min(next.get(), SIZE);
+			int written = next.get();
+			int n = written < 0 ? SIZE : Math.min(written, SIZE); // negative once the counter wrapped: the window is full
 			if (n >= 20) {
 				long[] copy = new long[n];
 				for (int i = 0; i < n; i++) {
