@@ -356,6 +356,18 @@ public final class ResilientExchange {
 		return a;
 	}
 
+	/** {@link #send} for the hedging executor: always completes with an attempt, so the race below always ends. */
+	private Attempt sendSafely(Route route, Attempt a, String method, String target, List<String> headers,
+			RequestBody body, long timeoutNanos) {
+		try {
+			return send(route, a, method, target, headers, body, timeoutNanos, false);
+		}
+		catch (RuntimeException e) {
+			a.result = new UpstreamClient.Result(null, a.request, Outcome.RESET, e.toString());
+			return a;
+		}
+	}
+
 	/**
 	 * Sends the first attempt and, if it has not answered within the hedge delay, a second one to
 	 * another replica; the first good answer (a response below 500) wins, the other is cancelled.
@@ -364,7 +376,7 @@ public final class ResilientExchange {
 			List<String> headers, RequestBody body, long perTry, long deadline) {
 		long delay = hedgeDelay(route);
 		CompletableFuture<Attempt> fa = CompletableFuture.supplyAsync(
-				() -> send(route, first, method, target, headers, body, perTry, false), hedgeExecutor);
+				() -> sendSafely(route, first, method, target, headers, body, perTry), hedgeExecutor);
 		if (delay < 0 || delay >= perTry) {
 			return fa.join();
 		}
@@ -392,7 +404,7 @@ public final class ResilientExchange {
 		metrics.hedge(route.id);
 		long secondTimeout = Math.min(route.policy.perTryTimeout().toNanos(), deadline - now);
 		CompletableFuture<Attempt> fb = CompletableFuture.supplyAsync(
-				() -> send(route, second, method, target, headers, body, secondTimeout, false), hedgeExecutor);
+				() -> sendSafely(route, second, method, target, headers, body, secondTimeout), hedgeExecutor);
 		CompletableFuture<Attempt> winner = new CompletableFuture<>();
 		java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
 		java.util.function.BiConsumer<Attempt, Throwable> onDone = (a, err) -> {
