@@ -145,7 +145,11 @@ public class ReplicasEndpoint {
 		return new WebEndpointResponse<>(Map.of("detail", "admin credentials required"), 401);
 	}
 
-	static PoolView view(PoolHealth pool) {
+	/**
+	 * The one view of a pool that the endpoint, the status page and actuator health show. A replica's
+	 * weight share is its part of the effective weight of the replicas the balancer picks from.
+	 */
+	public static PoolView view(PoolHealth pool) {
 		long now = Ticker.SYSTEM.nanos();
 		double total = 0;
 		for (ReplicaHealth r : pool.snapshot().routable()) {

@@ -1,6 +1,6 @@
 package dev.resiliencegateway.exchange;
 
-import java.util.Enumeration;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.Set;
 
@@ -29,18 +29,18 @@ final class HopByHop {
 	}
 
 	/** The field names (lower case) nominated by the Connection header values, or an empty set. */
-	static Set<String> nominated(Enumeration<String> connectionValues) {
-		if (connectionValues == null || !connectionValues.hasMoreElements()) {
+	static Set<String> nominated(Iterator<String> connectionValues) {
+		if (connectionValues == null || !connectionValues.hasNext()) {
 			return Set.of();
 		}
 		java.util.HashSet<String> names = new java.util.HashSet<>();
-		while (connectionValues.hasMoreElements()) {
-			addTokens(connectionValues.nextElement(), names);
+		while (connectionValues.hasNext()) {
+			addTokens(connectionValues.next(), names);
 		}
 		return names;
 	}
 
-	static void addTokens(String value, Set<String> into) {
+	private static void addTokens(String value, Set<String> into) {
 		for (String token : value.split(",")) {
 			String t = token.trim().toLowerCase(Locale.ROOT);
 			if (!t.isEmpty()) {

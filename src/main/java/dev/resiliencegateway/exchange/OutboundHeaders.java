@@ -30,7 +30,8 @@ final class OutboundHeaders {
 	/** Returns name/value pairs, flattened. */
 	static List<String> build(HttpHeaders in, HttpServletRequest servlet, TrustedProxies trustedProxies,
 			String requestId, boolean preserveHost) {
-		Set<String> nominated = HopByHop.nominated(servlet.getHeaders(HttpHeaders.CONNECTION));
+		var connection = servlet.getHeaders(HttpHeaders.CONNECTION);
+		Set<String> nominated = HopByHop.nominated(connection == null ? null : connection.asIterator());
 		boolean trusted = trustedProxies.trusts(servlet.getRemoteAddr());
 		List<String> out = new ArrayList<>(in.size() * 2 + 12);
 		String xff = null, xfProto = null, xfHost = null, xfPort = null, xfPrefix = null, forwarded = null;

@@ -560,14 +560,8 @@ public final class ResilientExchange {
 	}
 
 	private static void copyResponseHeaders(ClassicHttpResponse response, HttpHeaders into) {
-		Set<String> nominated = Set.of();
-		Header[] connection = response.getHeaders(HttpHeaders.CONNECTION);
-		if (connection.length > 0) {
-			nominated = new java.util.HashSet<>();
-			for (Header c : connection) {
-				HopByHop.addTokens(c.getValue(), nominated);
-			}
-		}
+		Set<String> nominated = HopByHop.nominated(
+				java.util.Arrays.stream(response.getHeaders(HttpHeaders.CONNECTION)).map(Header::getValue).iterator());
 		for (Header h : response.getHeaders()) {
 			String lower = h.getName().toLowerCase(Locale.ROOT);
 			if (!HopByHop.isHopByHop(lower) && !nominated.contains(lower)) {

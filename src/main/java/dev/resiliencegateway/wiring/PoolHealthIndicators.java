@@ -1,19 +1,15 @@
 package dev.resiliencegateway.wiring;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.springframework.boot.actuate.health.Health;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.actuate.health.Status;
 
+import dev.resiliencegateway.admin.ReplicasEndpoint;
 import dev.resiliencegateway.health.PoolHealth;
-import dev.resiliencegateway.health.ReplicaHealth;
 import dev.resiliencegateway.health.ReplicaState;
-import dev.resiliencegateway.health.ReplicaStatus;
-import dev.resiliencegateway.health.Ticker;
 
 /**
  * Actuator health of one pool ({@code /actuator/health/pools/NAME}): {@code UP} when every replica is
@@ -35,38 +31,28 @@ final class PoolHealthIndicators {
 	}
 
 	static Health health(PoolHealth pool) {
-		long now = Ticker.SYSTEM.nanos();
-		List<ReplicaHealth> replicas = pool.replicas();
-		double totalWeight = 0;
-		int taking = 0;
-		int healthy = 0;
-		for (ReplicaHealth r : replicas) {
-			if (r.state().takesTraffic()) {
-				taking++;
-				totalWeight += r.effectiveWeight(now);
-			}
-			healthy += r.state() == ReplicaState.HEALTHY ? 1 : 0;
-		}
-		Status status = replicas.isEmpty() || taking == 0 ? Status.DOWN : healthy == replicas.size() ? Status.UP : DEGRADED;
-		Health.Builder builder = Health.status(status);
-		builder.withDetail("panic", pool.snapshot().panic());
-		builder.withDetail("detectOnly", pool.policy().detectOnly());
+		ReplicasEndpoint.PoolView view = ReplicasEndpoint.view(pool);
+		long taking = view.replicas().stream().filter(r -> ReplicaState.valueOf(r.state()).takesTraffic()).count();
+		long healthy = view.replicas().stream().filter(r -> r.state().equals(ReplicaState.HEALTHY.name())).count();
+		int all = view.replicas().size();
+		Status status = all == 0 || taking == 0 ? Status.DOWN : healthy == all ? Status.UP : DEGRADED;
 		Map<String, Object> details = new LinkedHashMap<>();
-		for (ReplicaHealth r : replicas) {
-			ReplicaStatus s = r.status();
+		for (ReplicasEndpoint.ReplicaView r : view.replicas()) {
 			Map<String, Object> d = new LinkedHashMap<>();
-			d.put("state", s.state().name());
-			d.put("reason", s.reason());
-			d.put("weightShare", s.state().takesTraffic() && totalWeight > 0
-					? Math.round(r.effectiveWeight(now) / totalWeight * 1000) / 1000.0 : 0.0);
-			d.put("latencyEwmaMillis", Math.round(r.load().latencyNanos(now) / 10_000.0) / 100.0);
-			d.put("successRate", Math.round(r.load().successRate() * 1000) / 1000.0);
-			d.put("ejections", r.ejectionsTotal());
-			d.put("millisSinceLastTransition", TimeUnit.NANOSECONDS.toMillis(now - s.sinceNanos()));
-			details.put(r.replica().id(), d);
+			d.put("state", r.state());
+			d.put("reason", r.reason());
+			d.put("weightShare", r.weightShare());
+			d.put("latencyEwmaMillis", r.latencyMillis());
+			d.put("successRate", r.successRate());
+			d.put("ejections", r.ejections());
+			d.put("millisSinceLastTransition", r.sinceMillisAgo());
+			details.put(r.id(), d);
 		}
-		builder.withDetail("replicas", details);
-		return builder.build();
+		return Health.status(status)
+			.withDetail("panic", view.panic())
+			.withDetail("detectOnly", view.detectOnly())
+			.withDetail("replicas", details)
+			.build();
 	}
 
 }
