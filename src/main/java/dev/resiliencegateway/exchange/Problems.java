@@ -1,6 +1,7 @@
 package dev.resiliencegateway.exchange;
 
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.web.servlet.function.ServerResponse;
@@ -32,7 +33,16 @@ final class Problems {
 		return of(HttpStatus.BAD_REQUEST, "Bad request", requestId, route, detail, null);
 	}
 
-	private static ServerResponse of(HttpStatus status, String title, String requestId, String route, String detail,
+	/**
+	 * 499 (nginx's "client closed request"): the client went away while the gateway waited for a
+	 * replica. Nobody reads it; it exists so logs and metrics show what happened.
+	 */
+	static ServerResponse clientClosed(String requestId, String route) {
+		return of(HttpStatusCode.valueOf(499), "Client closed request", requestId, route,
+				"the client closed its connection before a replica answered; the upstream attempt was cancelled", null);
+	}
+
+	private static ServerResponse of(HttpStatusCode status, String title, String requestId, String route, String detail,
 			String retryAfter) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
 		problem.setProperty("error", title);

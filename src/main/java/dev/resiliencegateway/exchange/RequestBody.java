@@ -53,9 +53,9 @@ final class RequestBody {
 				return new RequestBody(head, null, head.length, type);
 			}
 			InputStream rest = new SequenceInputStream(new ByteArrayInputStream(head), in);
-			return new RequestBody(null, new Tracked(rest), -1, type);
+			return new RequestBody(null, new Tracked(rest, -1), -1, type);
 		}
-		return new RequestBody(null, new Tracked(in), length, type);
+		return new RequestBody(null, new Tracked(in, length), length, type);
 	}
 
 	/** Whether every attempt can send the whole body again. */
@@ -66,6 +66,11 @@ final class RequestBody {
 	/** Whether a byte of a streamed body may have left for a replica. */
 	boolean touched() {
 		return stream != null && stream.touched;
+	}
+
+	/** Whether the client's body has been read to its end, so its connection carries nothing more for now. */
+	boolean fullyRead() {
+		return stream == null || stream.ended;
 	}
 
 	/** A stream of the body for one attempt, or {@code null} without a body. */
@@ -83,22 +88,44 @@ final class RequestBody {
 
 	private static final class Tracked extends FilterInputStream {
 
+		private final long expected;
+
+		private long count;
+
 		volatile boolean touched;
 
-		Tracked(InputStream in) {
+		volatile boolean ended;
+
+		Tracked(InputStream in, long expected) {
 			super(in);
+			this.expected = expected;
 		}
 
 		@Override
 		public int read() throws IOException {
 			touched = true;
-			return super.read();
+			int b = super.read();
+			counted(b < 0 ? -1 : 1);
+			return b;
 		}
 
 		@Override
 		public int read(byte[] b, int off, int len) throws IOException {
 			touched = true;
-			return super.read(b, off, len);
+			int n = super.read(b, off, len);
+			counted(n);
+			return n;
+		}
+
+		private void counted(int n) {
+			if (n < 0) {
+				ended = true;
+				return;
+			}
+			count += n;
+			if (expected >= 0 && count >= expected) {
+				ended = true;
+			}
 		}
 
 		@Override

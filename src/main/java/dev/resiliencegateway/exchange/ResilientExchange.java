@@ -73,13 +73,16 @@ public final class ResilientExchange {
 
 	private final Executor hedgeExecutor;
 
+	private final ClientDisconnects disconnects;
+
 	public ResilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, GatewayMetrics metrics,
-			Executor hedgeExecutor) {
+			Executor hedgeExecutor, ClientDisconnects disconnects) {
 		this.client = client;
 		this.config = config;
 		this.ticker = ticker;
 		this.metrics = metrics;
 		this.hedgeExecutor = hedgeExecutor;
+		this.disconnects = disconnects;
 	}
 
 	/** The handler for one route to one pool. */
@@ -173,6 +176,19 @@ public final class ResilientExchange {
 
 		boolean relayed;
 
+		/** Attempts waiting for their replica now (two while hedged). */
+		final Set<Attempt> live = java.util.concurrent.ConcurrentHashMap.newKeySet(2);
+
+		volatile boolean clientGone;
+
+		/** The client closed its connection: every attempt still waiting is cancelled, none is started. */
+		void clientGone() {
+			clientGone = true;
+			for (Attempt a : live) {
+				a.cancel();
+			}
+		}
+
 	}
 
 	ServerResponse exchange(ServerRequest request, Route route) throws IOException {
@@ -218,9 +234,19 @@ public final class ResilientExchange {
 		}
 		route.retries.onRequest();
 		route.hedges.onRequest();
+		try (ClientDisconnects.Watch watch = disconnects.watch(servlet, body::fullyRead, progress::clientGone)) {
+			return tryReplicas(route, requestId, start, progress, method, target, headers, idempotent, body);
+		}
+	}
 
+	/** The retry loop: one attempt (or a hedged pair) per turn, until an answer can be relayed or no retry is left. */
+	private ServerResponse tryReplicas(Route route, String requestId, long start, Progress progress, String method, String target, List<String> headers, boolean idempotent, RequestBody body) {
+		RoutePolicy policy = route.policy;
 		long deadline = start + policy.deadline().toNanos();
 		while (true) {
+			if (progress.clientGone) {
+				return Problems.clientClosed(requestId, route.id);
+			}
 			long now = ticker.nanos();
 			long remaining = deadline - now;
 			if (remaining <= 0) {
@@ -243,8 +269,15 @@ public final class ResilientExchange {
 			// hedge delay, not the per-try timeout, and the cancelled probe keeps the replica ejected
 			boolean hedgeable = policy.hedge() && idempotent && body.replayable();
 			Attempt done = hedgeable ? hedged(route, first, progress, method, target, headers, body, perTry, deadline)
-					: send(route, first, method, target, headers, body, perTry, !idempotent);
+					: send(route, first, progress, method, target, headers, body, perTry, !idempotent);
 			UpstreamClient.Result result = done.result;
+			if (progress.clientGone) {
+				if (result.response() != null) {
+					result.abort();
+				}
+				finish(route, done, Outcome.CANCELLED); // not the replica's failure
+				return Problems.clientClosed(requestId, route.id);
+			}
 			long retryAfterNanos = -1;
 			if (result.response() != null) {
 				int status = result.status();
@@ -335,8 +368,8 @@ public final class ResilientExchange {
 	}
 
 	/** Sends one attempt on the calling thread and waits for the response headers. */
-	private Attempt send(Route route, Attempt a, String method, String target, List<String> headers, RequestBody body,
-			long timeoutNanos, boolean atMostOnce) {
+	private Attempt send(Route route, Attempt a, Progress progress, String method, String target, List<String> headers,
+			RequestBody body, long timeoutNanos, boolean atMostOnce) {
 		a.t0 = ticker.nanos();
 		a.replica.load().begin(a.t0);
 		HttpUriRequestBase request = client.prepare(a.replica.replica(), method, target, headers, body.stream(),
@@ -346,10 +379,16 @@ public final class ResilientExchange {
 			return a;
 		}
 		a.request = request;
-		if (a.cancelled) {
+		progress.live.add(a);
+		if (a.cancelled || progress.clientGone) {
 			request.cancel();
 		}
-		a.result = client.execute(request, a.replica.replica(), atMostOnce);
+		try {
+			a.result = client.execute(request, a.replica.replica(), atMostOnce);
+		}
+		finally {
+			progress.live.remove(a);
+		}
 		if (a.result.response() != null && a.result.status() < 500) {
 			route.latencies.record(ticker.nanos() - a.t0);
 		}
@@ -357,10 +396,10 @@ public final class ResilientExchange {
 	}
 
 	/** {@link #send} for the hedging executor: always completes with an attempt, so the race below always ends. */
-	private Attempt sendSafely(Route route, Attempt a, String method, String target, List<String> headers,
-			RequestBody body, long timeoutNanos) {
+	private Attempt sendSafely(Route route, Attempt a, Progress progress, String method, String target,
+			List<String> headers, RequestBody body, long timeoutNanos) {
 		try {
-			return send(route, a, method, target, headers, body, timeoutNanos, false);
+			return send(route, a, progress, method, target, headers, body, timeoutNanos, false);
 		}
 		catch (RuntimeException e) {
 			a.result = new UpstreamClient.Result(null, a.request, Outcome.RESET, e.toString());
@@ -376,7 +415,7 @@ public final class ResilientExchange {
 			List<String> headers, RequestBody body, long perTry, long deadline) {
 		long delay = hedgeDelay(route);
 		CompletableFuture<Attempt> fa = CompletableFuture.supplyAsync(
-				() -> sendSafely(route, first, method, target, headers, body, perTry), hedgeExecutor);
+				() -> sendSafely(route, first, progress, method, target, headers, body, perTry), hedgeExecutor);
 		if (delay < 0 || delay >= perTry) {
 			return fa.join();
 		}
@@ -396,7 +435,7 @@ public final class ResilientExchange {
 		}
 		long now = ticker.nanos();
 		Attempt second = progress.attempts < route.policy.maxAttempts() ? choose(route, progress.tried, false, now) : null;
-		if (second == null || !route.hedges.tryRetry()) {
+		if (second == null || progress.clientGone || !route.hedges.tryRetry()) {
 			return fa.join();
 		}
 		progress.tried.add(second.replica);
@@ -404,7 +443,7 @@ public final class ResilientExchange {
 		metrics.hedge(route.id);
 		long secondTimeout = Math.min(route.policy.perTryTimeout().toNanos(), deadline - now);
 		CompletableFuture<Attempt> fb = CompletableFuture.supplyAsync(
-				() -> sendSafely(route, second, method, target, headers, body, secondTimeout), hedgeExecutor);
+				() -> sendSafely(route, second, progress, method, target, headers, body, secondTimeout), hedgeExecutor);
 		CompletableFuture<Attempt> winner = new CompletableFuture<>();
 		java.util.concurrent.atomic.AtomicInteger finished = new java.util.concurrent.atomic.AtomicInteger();
 		java.util.function.BiConsumer<Attempt, Throwable> onDone = (a, err) -> {

@@ -44,6 +44,7 @@ import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfigValidator;
 import dev.resiliencegateway.config.GatewayConfigValidator.RouteRef;
 import dev.resiliencegateway.config.GatewayProperties;
+import dev.resiliencegateway.exchange.ClientDisconnects;
 import dev.resiliencegateway.exchange.GatewayMetrics;
 import dev.resiliencegateway.exchange.RequestIds;
 import dev.resiliencegateway.exchange.ResilientExchange;
@@ -174,10 +175,16 @@ public class GatewayConfiguration {
 		return new UpstreamClient(config.upstream());
 	}
 
+	@Bean(destroyMethod = "close")
+	ClientDisconnects clientDisconnects() {
+		return ClientDisconnects.start();
+	}
+
 	@Bean
-	ResilientExchange resilientExchange(UpstreamClient client, GatewayConfig config, MeterRegistry meters) {
+	ResilientExchange resilientExchange(UpstreamClient client, GatewayConfig config, MeterRegistry meters,
+			ClientDisconnects disconnects) {
 		return new ResilientExchange(client, config, Ticker.SYSTEM, new GatewayMetrics(meters),
-				VirtualThreads.perTask("gateway-hedge"));
+				VirtualThreads.perTask("gateway-hedge"), disconnects);
 	}
 
 	@Bean(RESILIENT_LB_DEFINITION)

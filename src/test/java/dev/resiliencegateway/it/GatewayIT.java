@@ -61,11 +61,17 @@ abstract class GatewayIT {
 		route(registry, routes, 9, "halfdead", "lb://halfdead", "Path=/halfdead/**", "StripPrefix=1");
 		route(registry, routes, 10, "deadline", "lb://hang", "Path=/deadline/**", "StripPrefix=1");
 		route(registry, routes, 11, "retrying", "lb://svc", "Path=/retrying/**", "StripPrefix=1");
+		route(registry, routes, 12, "abandon", "lb://abandon", "Path=/abandon/**", "StripPrefix=1");
 		registry.add("resilience.gateway.pools.halfdead.replicas[0].url", () -> "http://127.0.0.1:" + Replicas.DEAD_PORTS.get(0));
 		registry.add("resilience.gateway.pools.halfdead.replicas[1].url", Replicas.SPARE::url);
 		registry.add("resilience.gateway.pools.hedgepool.replicas[0].url", Replicas.HANG2::url);
 		registry.add("resilience.gateway.pools.hedgepool.replicas[1].url", Replicas.SPARE2::url);
 		registry.add("resilience.gateway.pools.halfdead.health-check.enabled", () -> "false");
+		// a hanging replica behind a route that would wait 20 s: only a cancellation ends its attempts sooner
+		registry.add("resilience.gateway.pools.abandon.replicas[0].url", Replicas.HANG3::url);
+		registry.add("resilience.gateway.pools.abandon.health-check.enabled", () -> "false");
+		registry.add("resilience.gateway.routes.abandon.per-try-timeout", () -> "20s");
+		registry.add("resilience.gateway.routes.abandon.deadline", () -> "30s");
 		registry.add("resilience.gateway.routes.hedged.hedge.enabled", () -> "true");
 		registry.add("resilience.gateway.routes.hedged.hedge.delay", () -> "100ms");
 		registry.add("resilience.gateway.routes.hedged.hedge.budget-percent", () -> "100");

@@ -21,25 +21,29 @@ final class RawHttp {
 			socket.setSoTimeout(10_000);
 			socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
 			socket.getOutputStream().flush();
-			InputStream in = socket.getInputStream();
-			ByteArrayOutputStream head = new ByteArrayOutputStream();
-			while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-				int b = in.read();
-				if (b < 0) {
-					break;
-				}
-				head.write(b);
-			}
-			String headers = head.toString(StandardCharsets.ISO_8859_1);
-			int length = 0;
-			for (String line : headers.split("\r\n")) {
-				if (line.toLowerCase().startsWith("content-length:")) {
-					length = Integer.parseInt(line.substring(15).trim());
-				}
-			}
-			byte[] body = in.readNBytes(length);
-			return headers + new String(body, StandardCharsets.UTF_8);
+			return readResponse(socket.getInputStream());
 		}
+	}
+
+	/** Reads one response (headers and a Content-Length body) from a connection that may stay open. */
+	static String readResponse(InputStream in) throws IOException {
+		ByteArrayOutputStream head = new ByteArrayOutputStream();
+		while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+			int b = in.read();
+			if (b < 0) {
+				break;
+			}
+			head.write(b);
+		}
+		String headers = head.toString(StandardCharsets.ISO_8859_1);
+		int length = 0;
+		for (String line : headers.split("\r\n")) {
+			if (line.toLowerCase().startsWith("content-length:")) {
+				length = Integer.parseInt(line.substring(15).trim());
+			}
+		}
+		byte[] body = in.readNBytes(length);
+		return headers + new String(body, StandardCharsets.UTF_8);
 	}
 
 }

@@ -30,12 +30,16 @@ final class Replicas {
 	/** Pool "hedgepool": a replica that never answers, beside SPARE2. */
 	static final DemoReplica HANG2 = start("hang-2");
 
+	/** Pool "abandon": a replica that never answers, for clients that give up waiting. */
+	static final DemoReplica HANG3 = start("hang-3");
+
 	/** Pool "dead": nothing listens on these ports. */
 	static final List<Integer> DEAD_PORTS = List.of(freePort(), freePort());
 
 	static {
 		HANG.setMode(DemoReplica.Mode.HANGING);
 		HANG2.setMode(DemoReplica.Mode.HANGING);
+		HANG3.setMode(DemoReplica.Mode.HANGING);
 		RESET.setMode(DemoReplica.Mode.RESET);
 	}
 

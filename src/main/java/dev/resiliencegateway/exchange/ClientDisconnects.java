@@ -1,0 +1,313 @@
+package dev.resiliencegateway.exchange;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletRequestWrapper;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+
+/**
+ * Notices a client that closes its connection while the gateway is still waiting for a replica, so
+ * the upstream attempt can be cancelled at once instead of running to its timeout (nginx does the
+ * same unless told {@code proxy_ignore_client_abort}).
+ *
+ * <p>Written by hand because nothing below us offers it: with blocking Servlet I/O, Tomcat reports
+ * a gone client only when the response is written, and in async mode it does not poll an HTTP/1.1
+ * connection for reads either. So this class takes the request's socket channel from Tomcat
+ * (reflection on three internal fields; when they are not there, for another container, HTTP/2 or
+ * NIO2, the request is simply not watched) and registers it with a selector of its own. A channel
+ * that turns readable with no byte available has reached end of stream or an error: the client is
+ * gone. Readable with bytes (a pipelined request) ends the watch, since those bytes cannot be
+ * looked past without taking them from Tomcat. A client that only half-closes its side after
+ * sending counts as gone, as it does for nginx.
+ *
+ * <p>Only requests still waiting after {@link #DELAY_NANOS} are registered, by the watcher thread
+ * itself, so the common fast request costs two set operations and no system call. A streamed
+ * request body is watched only once it was read to its end (before that, readable means body).
+ */
+public final class ClientDisconnects implements AutoCloseable {
+
+	private static final Log log = LogFactory.getLog(ClientDisconnects.class);
+
+	/** How long a request waits before its connection is watched; also the watcher's tick. */
+	static final long DELAY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+	private final Set<Watch> waiting = ConcurrentHashMap.newKeySet();
+
+	private final Selector selector;
+
+	private final Thread thread;
+
+	private volatile boolean running = true;
+
+	private ClientDisconnects(Selector selector) {
+		this.selector = selector;
+		this.thread = new Thread(this::run, "client-disconnects");
+		this.thread.setDaemon(true);
+		this.thread.start();
+	}
+
+	/** A watcher with its own thread, or one that watches nothing when the container is not Tomcat NIO. */
+	public static ClientDisconnects start() {
+		if (!TomcatChannels.AVAILABLE) {
+			log.info("Client disconnects are noticed only when the response is written (not Tomcat's NIO connector)");
+			return new ClientDisconnects(null);
+		}
+		try {
+			return new ClientDisconnects(Selector.open());
+		}
+		catch (IOException e) {
+			log.warn("Client disconnects are noticed only when the response is written: " + e);
+			return new ClientDisconnects(null);
+		}
+	}
+
+	/**
+	 * Watches the client connection of {@code request} until the returned watch is closed; calls
+	 * {@code onGone} (once, on the watcher thread) if the client goes away before that.
+	 * @param bodyRead whether the request body has been read to its end (true without a body)
+	 */
+	public Watch watch(ServletRequest request, BooleanSupplier bodyRead, Runnable onGone) {
+		SocketChannel channel = selector == null ? null : TomcatChannels.of(request);
+		Watch w = new Watch(this, channel, System.nanoTime(), bodyRead, onGone);
+		if (channel != null) {
+			waiting.add(w);
+		}
+		return w;
+	}
+
+	private void run() {
+		while (running) {
+			try {
+				selector.select(TimeUnit.NANOSECONDS.toMillis(DELAY_NANOS));
+				Set<SelectionKey> ready = selector.selectedKeys();
+				for (SelectionKey key : ready) {
+					Watch w = (Watch) key.attachment();
+					key.cancel(); // gone, or bytes we cannot look past: either way the watch ends here
+					if (!w.done && available(w.channel) <= 0) {
+						w.gone();
+					}
+				}
+				ready.clear();
+				long now = System.nanoTime();
+				for (Iterator<Watch> it = waiting.iterator(); it.hasNext();) {
+					Watch w = it.next();
+					if (w.done) {
+						it.remove();
+					}
+					else if (w.key == null && now - w.since >= DELAY_NANOS && w.bodyRead.getAsBoolean()) {
+						register(w);
+					}
+				}
+			}
+			catch (ClosedSelectorException e) {
+				return;
+			}
+			catch (IOException | RuntimeException e) {
+				log.warn("Watching client connections failed; continuing", e);
+			}
+		}
+	}
+
+	private void register(Watch w) {
+		try {
+			w.key = w.channel.register(selector, SelectionKey.OP_READ, w);
+			if (w.done) {
+				w.key.cancel(); // the exchange ended while we registered
+			}
+		}
+		catch (java.nio.channels.ClosedChannelException e) {
+			waiting.remove(w);
+			w.gone();
+		}
+		catch (java.nio.channels.IllegalBlockingModeException | java.nio.channels.CancelledKeyException e) {
+			waiting.remove(w); // not ours to watch after all
+		}
+	}
+
+	/** Bytes readable without blocking; 0 at end of stream, -1 when the socket is broken or closed. */
+	private static int available(SocketChannel channel) {
+		try {
+			// the socket adaptor's stream asks the kernel (FIONREAD) without reading; never closed here,
+			// since closing it would close Tomcat's socket
+			InputStream in = channel.socket().getInputStream();
+			return in.available();
+		}
+		catch (IOException e) {
+			return -1;
+		}
+	}
+
+	int watched() {
+		return waiting.size();
+	}
+
+	@Override
+	public void close() {
+		running = false;
+		if (selector != null) {
+			try {
+				selector.close();
+			}
+			catch (IOException e) {
+				// shutting down anyway
+			}
+		}
+	}
+
+	/** One request's watch; close it when the gateway starts writing the response (or gives up). */
+	public static final class Watch implements AutoCloseable {
+
+		private final ClientDisconnects owner;
+
+		final SocketChannel channel;
+
+		final long since;
+
+		final BooleanSupplier bodyRead;
+
+		private final Runnable onGone;
+
+		volatile boolean done;
+
+		volatile SelectionKey key;
+
+		Watch(ClientDisconnects owner, SocketChannel channel, long since, BooleanSupplier bodyRead, Runnable onGone) {
+			this.owner = owner;
+			this.channel = channel;
+			this.since = since;
+			this.bodyRead = bodyRead;
+			this.onGone = onGone;
+		}
+
+		private void gone() {
+			synchronized (this) {
+				if (done) {
+					return;
+				}
+				done = true;
+			}
+			onGone.run();
+		}
+
+		@Override
+		public void close() {
+			synchronized (this) {
+				done = true;
+			}
+			SelectionKey k = key;
+			if (k != null) {
+				k.cancel(); // deregistered at the watcher's next tick at the latest
+			}
+			if (channel != null) {
+				owner.waiting.remove(this);
+			}
+		}
+
+	}
+
+	/** The socket channel under a Tomcat HTTP/1.1 request on the NIO connector, found by reflection. */
+	static final class TomcatChannels {
+
+		static final boolean AVAILABLE;
+
+		private static final Field FACADE_REQUEST;
+
+		private static final Method COYOTE_REQUEST;
+
+		private static final Field HOOK;
+
+		private static final Field SOCKET_WRAPPER;
+
+		private static final Method GET_SOCKET;
+
+		private static final Method IO_CHANNEL;
+
+		static {
+			Field facadeRequest = null;
+			Method coyoteRequest = null;
+			Field hook = null;
+			Field socketWrapper = null;
+			Method getSocket = null;
+			Method ioChannel = null;
+			boolean ok;
+			try {
+				ClassLoader cl = ClientDisconnects.class.getClassLoader();
+				facadeRequest = accessible(Class.forName("org.apache.catalina.connector.RequestFacade", false, cl)
+					.getDeclaredField("request"));
+				coyoteRequest = Class.forName("org.apache.catalina.connector.Request", false, cl)
+					.getMethod("getCoyoteRequest");
+				hook = accessible(Class.forName("org.apache.coyote.Request", false, cl).getDeclaredField("hook"));
+				socketWrapper = accessible(Class.forName("org.apache.coyote.AbstractProcessor", false, cl)
+					.getDeclaredField("socketWrapper"));
+				getSocket = Class.forName("org.apache.tomcat.util.net.SocketWrapperBase", false, cl).getMethod("getSocket");
+				ioChannel = Class.forName("org.apache.tomcat.util.net.NioChannel", false, cl).getMethod("getIOChannel");
+				ok = true;
+			}
+			catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+				ok = false;
+			}
+			AVAILABLE = ok;
+			FACADE_REQUEST = facadeRequest;
+			COYOTE_REQUEST = coyoteRequest;
+			HOOK = hook;
+			SOCKET_WRAPPER = socketWrapper;
+			GET_SOCKET = getSocket;
+			IO_CHANNEL = ioChannel;
+		}
+
+		private TomcatChannels() {
+		}
+
+		private static Field accessible(Field f) {
+			f.setAccessible(true);
+			return f;
+		}
+
+		/** The channel, or {@code null} when this is not an HTTP/1.1 request on Tomcat's NIO connector. */
+		static SocketChannel of(ServletRequest request) {
+			if (!AVAILABLE) {
+				return null;
+			}
+			ServletRequest r = request;
+			while (r instanceof ServletRequestWrapper w) {
+				r = w.getRequest();
+			}
+			if (!FACADE_REQUEST.getDeclaringClass().isInstance(r)) {
+				return null;
+			}
+			try {
+				Object coyote = COYOTE_REQUEST.invoke(FACADE_REQUEST.get(r));
+				Object processor = HOOK.get(coyote);
+				if (processor == null
+						|| !processor.getClass().getName().equals("org.apache.coyote.http11.Http11Processor")) {
+					return null; // HTTP/2 streams share a socket: its end of stream is not this request's
+				}
+				Object socket = GET_SOCKET.invoke(SOCKET_WRAPPER.get(processor));
+				if (socket == null || !IO_CHANNEL.getDeclaringClass().isInstance(socket)) {
+					return null;
+				}
+				return (SocketChannel) IO_CHANNEL.invoke(socket);
+			}
+			catch (ReflectiveOperationException | RuntimeException e) {
+				return null;
+			}
+		}
+
+	}
+
+}
