@@ -38,7 +38,7 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 
 	public static final RoutePolicy DEFAULT_ROUTE = new RoutePolicy(DEFAULT_MAX_ATTEMPTS, DEFAULT_PER_TRY_TIMEOUT,
 			DEFAULT_DEADLINE, Duration.ofMillis(25), Duration.ofMillis(250), 20, 3, Duration.ofSeconds(1), 1024 * 1024,
-			10_000, false, null, Duration.ofMillis(10), 5);
+			10_000, false, null, Duration.ofMillis(10), 5, null);
 
 	public static final int DEFAULT_MAX_CONCURRENT_PER_REPLICA = 512;
 
@@ -70,7 +70,20 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	 */
 	public record RoutePolicy(int maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
 			Duration backoffCap, int retryBudgetPercent, int retryBudgetFloor, Duration maxRetryAfter, long bufferLimit,
-			int maxConcurrent, boolean hedge, Duration hedgeDelay, Duration hedgeMinDelay, int hedgeBudgetPercent) {
+			int maxConcurrent, boolean hedge, Duration hedgeDelay, Duration hedgeMinDelay, int hedgeBudgetPercent,
+			Fallback fallback) {
+	}
+
+	/**
+	 * A route's answer in place of the gateway's own failure: a static response, or (when
+	 * {@code forward} is set) a forward to that path.
+	 */
+	public record Fallback(int status, String body, String contentType, String forward) {
+
+		public boolean forwards() {
+			return forward != null;
+		}
+
 	}
 
 }

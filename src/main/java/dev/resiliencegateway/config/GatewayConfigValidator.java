@@ -196,7 +196,37 @@ public final class GatewayConfigValidator {
 				h.enabled() != null ? h.enabled() : d.hedge(),
 				h.delay() != null ? positive(key + ".hedge.delay", h.delay(), null) : d.hedgeDelay(),
 				positive(key + ".hedge.min-delay", h.minDelay(), d.hedgeMinDelay()),
-				percent(key + ".hedge.budget-percent", h.budgetPercent(), d.hedgeBudgetPercent()));
+				percent(key + ".hedge.budget-percent", h.budgetPercent(), d.hedgeBudgetPercent()),
+				fallback(key + ".fallback", r.fallback(), d.fallback()));
+	}
+
+	private static GatewayConfig.Fallback fallback(String key, GatewayProperties.Fallback f, GatewayConfig.Fallback d) {
+		if (f == null || (f.status() == null && f.body() == null && f.forward() == null && f.contentType() == null)) {
+			return d;
+		}
+		if (f.forward() != null) {
+			if (f.status() != null || f.body() != null || f.contentType() != null) {
+				throw new InvalidConfigurationException(key + ".forward", f.forward(),
+						"either forward or a static response (status, body, content-type), not both");
+			}
+			if (!f.forward().startsWith("/") || f.forward().startsWith("//") || f.forward().contains("..")) {
+				throw new InvalidConfigurationException(key + ".forward", f.forward(),
+						"a path on this gateway such as /fallback/catalog");
+			}
+			return new GatewayConfig.Fallback(0, null, null, f.forward());
+		}
+		int status = f.status() == null ? 200 : f.status();
+		if (status < 200 || status > 599) {
+			throw new InvalidConfigurationException(key + ".status", status, ">= 200 and <= 599");
+		}
+		String type = f.contentType() == null ? "application/json" : f.contentType();
+		try {
+			org.springframework.http.MediaType.parseMediaType(type);
+		}
+		catch (org.springframework.http.InvalidMediaTypeException e) {
+			throw new InvalidConfigurationException(key + ".content-type", type, "a media type such as application/json");
+		}
+		return new GatewayConfig.Fallback(status, f.body() == null ? "" : f.body(), type, null);
 	}
 
 	private static Duration nonNegative(String key, Duration value, Duration fallback) {

@@ -124,10 +124,25 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * be sent again; larger ones stream and are not retried once sent (default 1MB)
 	 * @param maxConcurrent requests in flight on this route; more get 503 at once (default 10000)
 	 * @param hedge hedged requests
+	 * @param fallback what to answer instead of the gateway's own 502/503/504
 	 */
 	public record Route(Integer maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
 			Duration backoffCap, Integer retryBudgetPercent, Integer retryBudgetFloor, Duration maxRetryAfter,
-			DataSize bufferLimit, Integer maxConcurrent, @DefaultValue Hedge hedge) {
+			DataSize bufferLimit, Integer maxConcurrent, @DefaultValue Hedge hedge, @DefaultValue Fallback fallback) {
+	}
+
+	/**
+	 * Answer given in place of the gateway's own failure (a 502, 503 or 504 problem: no replica could
+	 * take the request, every attempt failed, or time ran out). A replica's own 5xx answer is relayed
+	 * as it is. Either a static response or a forward to a path on this gateway (another route, whose
+	 * failures are then answered without a second fallback).
+	 *
+	 * @param status status of the static response (default 200)
+	 * @param body body of the static response
+	 * @param contentType its media type (default application/json)
+	 * @param forward a path such as {@code /fallback/catalog} to forward the request to instead
+	 */
+	public record Fallback(Integer status, String body, String contentType, String forward) {
 	}
 
 	/**

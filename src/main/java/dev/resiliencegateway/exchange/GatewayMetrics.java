@@ -45,6 +45,10 @@ public final class GatewayMetrics {
 		counter("gateway.retry.budget.exhausted", route, null, null, null, null).increment();
 	}
 
+	void fallback(String route, String kind) {
+		counter("gateway.fallbacks", route, "kind", kind, null, null).increment();
+	}
+
 	void rejected(String route, String reason) {
 		counter("gateway.rejected", route, "reason", reason, null, null).increment();
 	}

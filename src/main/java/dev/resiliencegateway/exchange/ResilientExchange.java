@@ -25,6 +25,7 @@ import org.springframework.cloud.gateway.server.mvc.common.MvcUtils;
 import org.springframework.cloud.gateway.server.mvc.handler.GatewayServerResponse;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
 import org.springframework.web.servlet.function.HandlerFunction;
 import org.springframework.web.servlet.function.ServerRequest;
 import org.springframework.web.servlet.function.ServerResponse;
@@ -62,6 +63,12 @@ import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 public final class ResilientExchange {
 
 	private static final int BUFFER = 16 * 1024;
+
+	/** Set on a request forwarded to its route's fallback: it gets no second one. */
+	static final String FALLBACK_ATTRIBUTE = ResilientExchange.class.getName() + ".fallback";
+
+	/** On answers given by a route's fallback: the status the gateway would have answered. */
+	public static final String FALLBACK_HEADER = "X-Gateway-Fallback";
 
 	private final UpstreamClient client;
 
@@ -176,6 +183,9 @@ public final class ResilientExchange {
 
 		boolean relayed;
 
+		/** The client's body once read (null before). */
+		RequestBody body;
+
 		/** Attempts waiting for their replica now (two while hedged). */
 		final Set<Attempt> live = java.util.concurrent.ConcurrentHashMap.newKeySet(2);
 
@@ -197,14 +207,17 @@ public final class ResilientExchange {
 		long start = ticker.nanos();
 		if (!route.bulkhead.tryAcquirePermission()) {
 			metrics.rejected(route.id, "route-limit");
-			return Problems.unavailable(requestId, route.id,
-					"route '" + route.id + "' is at its limit of " + route.policy.maxConcurrent() + " concurrent requests", 1);
+			return orFallback(request, route, requestId, Problems.unavailable(requestId, route.id,
+					"route '" + route.id + "' is at its limit of " + route.policy.maxConcurrent() + " concurrent requests", 1),
+					null);
 		}
 		Progress progress = new Progress();
 		try {
 			ServerResponse response = attempts(request, servlet, route, requestId, start, progress);
 			if (!progress.relayed) {
+				// the route's own outcome; a fallback that replaces it is counted apart
 				metrics.request(route.id, response.statusCode().value(), ticker.nanos() - start);
+				response = orFallback(request, route, requestId, response, progress.body);
 			}
 			return response;
 		}
@@ -232,6 +245,7 @@ public final class ResilientExchange {
 			// the client broke off while sending its body: nothing was sent to a replica
 			return Problems.badRequest(requestId, route.id, "the request body could not be read: " + e.getMessage());
 		}
+		progress.body = body;
 		route.retries.onRequest();
 		route.hedges.onRequest();
 		try (ClientDisconnects.Watch watch = disconnects.watch(servlet, body::fullyRead, progress::clientGone)) {
@@ -488,6 +502,43 @@ public final class ResilientExchange {
 		}
 		long p95 = route.latencies.p95();
 		return p95 < 0 ? -1 : Math.max(p95, route.policy.hedgeMinDelay().toNanos());
+	}
+
+	/**
+	 * The route's fallback in place of the gateway's own 502, 503 or 504, when it has one: a static
+	 * response, or a forward to another path of this gateway with the client's body (when it was
+	 * buffered or never read; a body already streamed to a replica cannot be forwarded, and then the
+	 * failure stands). A request that is itself a fallback gets no second one, so forwards cannot loop.
+	 */
+	private ServerResponse orFallback(ServerRequest request, Route route, String requestId, ServerResponse failure,
+			RequestBody body) {
+		GatewayConfig.Fallback fallback = route.policy.fallback();
+		int status = failure.statusCode().value();
+		HttpServletRequest servlet = request.servletRequest();
+		if (fallback == null || (status != 502 && status != 503 && status != 504)
+				|| servlet.getAttribute(FALLBACK_ATTRIBUTE) != null) {
+			return failure;
+		}
+		if (!fallback.forwards()) {
+			metrics.fallback(route.id, "static");
+			return ServerResponse.status(fallback.status())
+				.contentType(MediaType.parseMediaType(fallback.contentType()))
+				.header(RequestIds.HEADER, requestId)
+				.header(FALLBACK_HEADER, String.valueOf(status))
+				.body(fallback.body());
+		}
+		if (body != null && !body.forwardable()) {
+			return failure;
+		}
+		metrics.fallback(route.id, "forward");
+		servlet.setAttribute(FALLBACK_ATTRIBUTE, route.id);
+		InputStream replay = body == null ? null : body.stream();
+		HttpServletRequest forwarded = replay == null ? servlet : new ReplayedRequest(servlet, replay);
+		return GatewayServerResponse.status(HttpStatusCode.valueOf(status)).build((req, res) -> {
+			res.setHeader(FALLBACK_HEADER, String.valueOf(status));
+			servlet.getRequestDispatcher(fallback.forward()).forward(forwarded, res);
+			return null;
+		});
 	}
 
 	/** Seconds of a {@code Retry-After: N} in nanos; -1 without one (HTTP dates are not honoured). */

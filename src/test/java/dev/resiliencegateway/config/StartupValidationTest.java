@@ -91,6 +91,22 @@ class StartupValidationTest {
 	}
 
 	@Test
+	void fallbackIsEitherAForwardOrAStaticResponse() {
+		String fallback = "--resilience.gateway.routes.orders.fallback.";
+		assertThat(startupFailure(fallback + "forward=/fallback", fallback + "body={}"))
+			.isEqualTo("resilience.gateway.routes.orders.fallback.forward: '/fallback' (expected: either forward or a "
+					+ "static response (status, body, content-type), not both)");
+		assertThat(startupFailure(fallback + "forward=http://elsewhere/"))
+			.isEqualTo("resilience.gateway.routes.orders.fallback.forward: 'http://elsewhere/' (expected: a path on this "
+					+ "gateway such as /fallback/catalog)");
+		assertThat(startupFailure(fallback + "status=700"))
+			.isEqualTo("resilience.gateway.routes.orders.fallback.status: 700 (expected: >= 200 and <= 599)");
+		assertThat(startupFailure("--resilience.gateway.route-defaults.fallback.content-type=json"))
+			.isEqualTo("resilience.gateway.route-defaults.fallback.content-type: 'json' (expected: a media type such as "
+					+ "application/json)");
+	}
+
+	@Test
 	void badTrustedProxy() {
 		assertThat(startupFailure("--resilience.gateway.trusted-proxies=10.0.0.0/33"))
 			.isEqualTo("resilience.gateway.trusted-proxies[0]: '10.0.0.0/33' (expected: an IP address or CIDR range such as 10.0.0.0/8)");

@@ -62,6 +62,13 @@ abstract class GatewayIT {
 		route(registry, routes, 10, "deadline", "lb://hang", "Path=/deadline/**", "StripPrefix=1");
 		route(registry, routes, 11, "retrying", "lb://svc", "Path=/retrying/**", "StripPrefix=1");
 		route(registry, routes, 12, "abandon", "lb://abandon", "Path=/abandon/**", "StripPrefix=1");
+		route(registry, routes, 13, "fbstatic", "lb://dead", "Path=/fbstatic/**", "StripPrefix=1");
+		route(registry, routes, 14, "fbforward", "lb://dead", "Path=/fbforward/**", "StripPrefix=1");
+		route(registry, routes, 15, "fbloop", "lb://dead", "Path=/fbloop/**", "StripPrefix=1");
+		registry.add("resilience.gateway.routes.fbstatic.fallback.status", () -> "200");
+		registry.add("resilience.gateway.routes.fbstatic.fallback.body", () -> "{\"items\":[],\"stale\":true}");
+		registry.add("resilience.gateway.routes.fbforward.fallback.forward", () -> "/svc/from-fallback");
+		registry.add("resilience.gateway.routes.fbloop.fallback.forward", () -> "/fbloop/again");
 		registry.add("resilience.gateway.pools.halfdead.replicas[0].url", () -> "http://127.0.0.1:" + Replicas.DEAD_PORTS.get(0));
 		registry.add("resilience.gateway.pools.halfdead.replicas[1].url", Replicas.SPARE::url);
 		registry.add("resilience.gateway.pools.hedgepool.replicas[0].url", Replicas.HANG2::url);
