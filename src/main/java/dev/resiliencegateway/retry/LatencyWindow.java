@@ -20,7 +20,10 @@ public final class LatencyWindow {
 
 	private final AtomicInteger next = new AtomicInteger();
 
-	private final AtomicLong computedAt = new AtomicLong(Long.MIN_VALUE);
+	/** When p95 was last computed; {@code NEVER} before the first time (not a time: compared apart). */
+	private final AtomicLong computedAt = new AtomicLong(NEVER);
+
+	private static final long NEVER = Long.MIN_VALUE;
 
 	private final Ticker ticker;
 
@@ -38,7 +41,9 @@ public final class LatencyWindow {
 	public long p95() {
 		long now = ticker.nanos();
 		long at = computedAt.get();
-		if (now - at >= 1_000_000_000L && computedAt.compareAndSet(at, now)) {
+		// "now - NEVER" would overflow (to a negative number whenever nanoTime is positive), so the
+		// first computation is tested for apart
+		if ((at == NEVER || now - at >= 1_000_000_000L) && computedAt.compareAndSet(at, now)) {
 			int written = next.get();
 			int n = written < 0 ? SIZE : Math.min(written, SIZE); // negative once the counter wrapped: the window is full
 			if (n >= 20) {
