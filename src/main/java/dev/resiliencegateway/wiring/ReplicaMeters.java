@@ -41,7 +41,23 @@ final class ReplicaMeters {
 		refresh();
 	}
 
-	void refresh() {
+	/** The replicas the gauges were last registered for, compared by identity. */
+	private List<ReplicaHealth> registered = List.of();
+
+	/**
+	 * Re-registers the rows only when the set of replicas changed (discovery): MultiGauge replaces a
+	 * row by removing and re-adding it, and a scrape that runs meanwhile can see the row twice
+	 * (Prometheus then refuses the whole scrape with duplicate labels).
+	 */
+	synchronized void refresh() {
+		List<ReplicaHealth> current = new ArrayList<>();
+		for (PoolHealth pool : pools.pools().values()) {
+			current.addAll(pool.replicas());
+		}
+		if (sameReplicas(current)) {
+			return;
+		}
+		registered = current;
 		List<MultiGauge.Row<?>> states = new ArrayList<>();
 		List<MultiGauge.Row<?>> ej = new ArrayList<>();
 		List<MultiGauge.Row<?>> in = new ArrayList<>();
@@ -61,6 +77,18 @@ final class ReplicaMeters {
 		ejections.register(ej, true);
 		inFlight.register(in, true);
 		latency.register(lat, true);
+	}
+
+	private boolean sameReplicas(List<ReplicaHealth> current) {
+		if (current.size() != registered.size()) {
+			return false;
+		}
+		for (int i = 0; i < current.size(); i++) {
+			if (current.get(i) != registered.get(i)) {
+				return false;
+			}
+		}
+		return true;
 	}
 
 }
