@@ -64,6 +64,9 @@ public final class ResilientExchange {
 
 	private static final int BUFFER = 16 * 1024;
 
+	/** Hedge delay of a route that has not yet seen the 20 answers its p95 needs. */
+	static final long HEDGE_DELAY_WITHOUT_P95 = TimeUnit.MILLISECONDS.toNanos(100);
+
 	/** Set on a request forwarded to its route's fallback: it gets no second one. */
 	static final String FALLBACK_ATTRIBUTE = ResilientExchange.class.getName() + ".fallback";
 
@@ -279,9 +282,10 @@ public final class ResilientExchange {
 			progress.tried.add(first.replica);
 			progress.attempts++;
 			long perTry = Math.min(policy.perTryTimeout().toNanos(), remaining);
-			// a probe of an ejected replica is hedged too: if the replica still hangs, the client waits the
-			// hedge delay, not the per-try timeout, and the cancelled probe keeps the replica ejected
-			boolean hedgeable = policy.hedge() && idempotent && body.replayable();
+			// a probe of an ejected replica is hedged even on a route that does not hedge: if the replica
+			// still hangs, the client waits the hedge delay, not the per-try timeout (probes are
+			// idempotent with a replayable body by construction)
+			boolean hedgeable = (policy.hedge() || first.probe) && idempotent && body.replayable();
 			Attempt done = hedgeable ? hedged(route, first, progress, method, target, headers, body, perTry, deadline)
 					: send(route, first, progress, method, target, headers, body, perTry, !idempotent);
 			UpstreamClient.Result result = done.result;
@@ -430,7 +434,7 @@ public final class ResilientExchange {
 		long delay = hedgeDelay(route);
 		CompletableFuture<Attempt> fa = CompletableFuture.supplyAsync(
 				() -> sendSafely(route, first, progress, method, target, headers, body, perTry), hedgeExecutor);
-		if (delay < 0 || delay >= perTry) {
+		if (delay >= perTry) {
 			return fa.join();
 		}
 		try {
@@ -449,7 +453,10 @@ public final class ResilientExchange {
 		}
 		long now = ticker.nanos();
 		Attempt second = progress.attempts < route.policy.maxAttempts() ? choose(route, progress.tried, false, now) : null;
-		if (second == null || progress.clientGone || !route.hedges.tryRetry()) {
+		// a probe's hedge does not draw on the hedge budget: probes are already limited to one per
+		// probe interval per ejected replica, and a quiet route's budget (5 % of few requests) would
+		// otherwise leave the probe's client waiting for the whole per-try timeout
+		if (second == null || progress.clientGone || !(first.probe || route.hedges.tryRetry())) {
 			return fa.join();
 		}
 		progress.tried.add(second.replica);
@@ -496,12 +503,16 @@ public final class ResilientExchange {
 		return won;
 	}
 
+	/**
+	 * The configured hedge delay, else the route's recent p95 (at least {@code min-delay}); before the
+	 * route has seen enough answers for a p95, {@link #HEDGE_DELAY_WITHOUT_P95} (at least min-delay).
+	 */
 	private long hedgeDelay(Route route) {
 		if (route.policy.hedgeDelay() != null) {
 			return route.policy.hedgeDelay().toNanos();
 		}
 		long p95 = route.latencies.p95();
-		return p95 < 0 ? -1 : Math.max(p95, route.policy.hedgeMinDelay().toNanos());
+		return Math.max(p95 < 0 ? HEDGE_DELAY_WITHOUT_P95 : p95, route.policy.hedgeMinDelay().toNanos());
 	}
 
 	/**

@@ -71,6 +71,7 @@ public final class Benchmark {
 					RunResult r = LoadRun.run(system, running.baseUrl(), replicas, scenario, settings);
 					runs.add(r);
 					System.out.println("  " + row(r));
+					System.out.println("  slowest: " + r.slowest(3));
 				}
 				Thread.sleep(500);
 				port += 2;

@@ -11,6 +11,17 @@ public record RunResult(String system, Scenario scenario, LoadRun.Settings setti
 		long healNanos, List<LoadRun.Sample> samples, List<LoadRun.Arrival> arrivals, Map<String, Integer> executions,
 		String victim, int scheduled) {
 
+	/** The n slowest requests, as "t=SECONDS METHOD STATUS MS", to explain a maximum. */
+	public String slowest(int n) {
+		return samples.stream()
+			.sorted(java.util.Comparator.comparingLong((LoadRun.Sample s) -> s.dueNanos() - s.endNanos()))
+			.limit(n)
+			.map(s -> String.format(java.util.Locale.ROOT, "t=%.2fs %s %s %.0fms", (s.dueNanos() - startNanos) / 1e9,
+					s.post() ? "POST" : "GET", s.error() != null ? s.error() : String.valueOf(s.status()),
+					(s.endNanos() - s.dueNanos()) / 1e6))
+			.collect(java.util.stream.Collectors.joining(", "));
+	}
+
 	public Histogram latencies() {
 		Histogram h = new Histogram(3_600_000_000L, 3);
 		for (LoadRun.Sample s : samples) {

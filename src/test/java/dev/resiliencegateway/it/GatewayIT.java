@@ -65,6 +65,10 @@ abstract class GatewayIT {
 		route(registry, routes, 13, "fbstatic", "lb://dead", "Path=/fbstatic/**", "StripPrefix=1");
 		route(registry, routes, 14, "fbforward", "lb://dead", "Path=/fbforward/**", "StripPrefix=1");
 		route(registry, routes, 15, "fbloop", "lb://dead", "Path=/fbloop/**", "StripPrefix=1");
+		// hedgepool behind a route that does not hedge and would wait 20 s for the hanging replica
+		route(registry, routes, 16, "probing", "lb://hedgepool", "Path=/probing/**", "StripPrefix=1");
+		registry.add("resilience.gateway.routes.probing.per-try-timeout", () -> "20s");
+		registry.add("resilience.gateway.routes.probing.deadline", () -> "30s");
 		registry.add("resilience.gateway.routes.fbstatic.fallback.status", () -> "200");
 		registry.add("resilience.gateway.routes.fbstatic.fallback.body", () -> "{\"items\":[],\"stale\":true}");
 		registry.add("resilience.gateway.routes.fbforward.fallback.forward", () -> "/svc/from-fallback");

@@ -16,6 +16,8 @@ import org.springframework.beans.factory.annotation.Autowired;
 import dev.resiliencegateway.demo.DemoReplica;
 import dev.resiliencegateway.demo.DemoReplica.Mode;
 import dev.resiliencegateway.health.ReplicaHealth;
+import dev.resiliencegateway.health.ReplicaState;
+import dev.resiliencegateway.outcome.Outcome;
 import io.micrometer.core.instrument.MeterRegistry;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -175,6 +177,35 @@ class RetriesIT extends GatewayIT {
 		assertThat(meters.get("gateway.attempts").tag("route", "hedged").tag("outcome", "CANCELLED").counter().count())
 			.isPositive();
 		assertThat(meters.get("gateway.hedges").tag("route", "hedged").counter().count()).isPositive();
+	}
+
+	@Test
+	void aProbeOfAnEjectedReplicaIsHedgedOnARouteThatDoesNotHedge() throws Exception {
+		ReplicaHealth hanging = pools.pool("hedgepool").replicas().get(0);
+		try {
+			for (int i = 0; i < 5; i++) { // what real traffic would report: five timeouts in a row
+				hanging.onOutcome(Outcome.TIMEOUT, Duration.ofSeconds(1).toNanos(), false);
+			}
+			assertThat(hanging.state()).isEqualTo(ReplicaState.EJECTED);
+			boolean probed = false;
+			for (int i = 0; i < 40 && !probed; i++) {
+				// the route waits 20 s per try; the client gives up after 10 s: only a hedge answers in time
+				HttpResponse<String> r = get("/probing/x");
+				assertThat(r.statusCode()).isEqualTo(200);
+				assertThat(r.body()).contains("spare-2");
+				probed = r.headers().firstValue("X-Gateway-Attempts").orElse("1").equals("2");
+				if (!probed) {
+					Thread.sleep(100);
+				}
+			}
+			assertThat(probed).as("a probe went to the hanging replica and was hedged").isTrue();
+			assertThat(meters.get("gateway.hedges").tag("route", "probing").counter().count()).isPositive();
+			assertThat(hanging.state()).as("a cancelled probe does not readmit").isNotIn(ReplicaState.HEALTHY,
+					ReplicaState.RECOVERING);
+		}
+		finally {
+			hanging.restore("test cleanup");
+		}
 	}
 
 	@Test
