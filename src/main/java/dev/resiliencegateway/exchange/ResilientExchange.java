@@ -491,10 +491,10 @@ public final class ResilientExchange {
 			if (a.result.response() != null) {
 				a.result.abort();
 			}
-			Outcome o = a.cancelled ? Outcome.CANCELLED
-					: a.result.response() != null ? Outcome.ofStatus(a.result.status()) : a.result.failure();
+			Outcome o = !a.cancelled ? (a.result.response() != null ? Outcome.ofStatus(a.result.status()) : a.result.failure())
+					: a == first && !progress.clientGone ? Outcome.OUTRUN : Outcome.CANCELLED;
 			if (o == Outcome.CANCELLED) {
-				// lost to a hedge: not a failure, but it was at least this slow, and the balancer should know
+				// a hedge that lost: not a failure, but it was at least this slow, and the balancer should know
 				long now2 = ticker.nanos();
 				a.replica.load().observe(now2 - a.t0, true, now2);
 			}

@@ -187,8 +187,12 @@ public final class ReplicaHealth implements Candidate {
 			readmit(cur, reason, now);
 		}
 		else {
-			transition(cur, new ReplicaStatus(EJECTED, reason, now, cur.untilNanos(), cur.ejections(),
-					now + pool.policy().probeInterval().toNanos(), false));
+			// a replica that just failed its probe is not readmitted by its ejection timer: that would
+			// send it real traffic knowing it fails. The ejection lasts until two probe intervals after
+			// the last failed probe (so it still ends when no probe traffic comes at all).
+			long interval = pool.policy().probeInterval().toNanos();
+			transition(cur, new ReplicaStatus(EJECTED, reason, now, Math.max(cur.untilNanos(), now + 2 * interval),
+					cur.ejections(), now + interval, false));
 		}
 	}
 

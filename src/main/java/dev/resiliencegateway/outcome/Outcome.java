@@ -20,7 +20,14 @@ public enum Outcome {
 	TIMEOUT,
 	/** The connection was reset or closed before a complete response. */
 	RESET,
-	/** The gateway gave up on the attempt itself (client left, hedge lost); says nothing about the replica. */
+	/**
+	 * The first attempt had the hedge delay as a head start and still lost to the hedge sent to
+	 * another replica: counted as a failure, or a replica that hangs behind hedging would never be
+	 * ejected (each of its requests cancelled, none timed out). A lost hedge (the second attempt) is
+	 * {@link #CANCELLED}: it had less time, so its loss says nothing.
+	 */
+	OUTRUN,
+	/** The gateway gave up on the attempt itself (client left, a hedge lost); says nothing about the replica. */
 	CANCELLED;
 
 	/** Counts against the replica's health. */

@@ -48,6 +48,14 @@ class ReplicaHealthTest {
 	}
 
 	@Test
+	void aReplicaOutrunByHedgesAgainAndAgainIsEjected() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 5, Outcome.OUTRUN);
+		assertThat(r.state()).isEqualTo(EJECTED);
+		assertThat(r.status().reason()).contains("(last: OUTRUN)");
+	}
+
+	@Test
 	void ejectsOnFailureRateFromTheReplicasCircuitBreaker() {
 		ReplicaHealth r = f.replica(0);
 		// alternate: never 5 in a row, but 50 % over the breaker's window of 20 (minimum 10 calls)
@@ -121,6 +129,27 @@ class ReplicaHealthTest {
 		r.onOutcome(Outcome.SUCCESS, 1_000_000, true);
 		assertThat(r.state()).isEqualTo(RECOVERING);
 		assertThat(r.status().reason()).isEqualTo("probe request succeeded");
+	}
+
+	@Test
+	void failingProbesKeepAReplicaEjectedPastItsEjectionTime() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 5, Outcome.TIMEOUT);
+		for (int second = 0; second < 30; second++) { // far past the ejection time
+			f.ticker.advance(Duration.ofSeconds(1));
+			f.pool.tick();
+			assertThat(r.state()).as("second %d", second).isEqualTo(EJECTED);
+			assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
+			r.onOutcome(Outcome.OUTRUN, 10_000_000, true);
+		}
+		// no more probe traffic: the ejection ends two probe intervals after the last failed probe
+		f.ticker.advance(Duration.ofMillis(1500));
+		f.pool.tick();
+		assertThat(r.state()).isEqualTo(EJECTED);
+		f.ticker.advance(Duration.ofMillis(600));
+		f.pool.tick();
+		assertThat(r.state()).isEqualTo(RECOVERING);
+		assertThat(r.status().reason()).isEqualTo("ejection time over");
 	}
 
 	@Test
