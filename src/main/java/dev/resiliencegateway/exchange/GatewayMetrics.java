@@ -54,13 +54,26 @@ public final class GatewayMetrics {
 	}
 
 	void request(String route, int status, long nanos) {
-		String statusClass = (status / 100) + "xx";
-		timers.computeIfAbsent(route + '|' + statusClass, k -> Timer.builder("gateway.requests")
+		timer(route, (status / 100) + "xx").record(nanos, TimeUnit.NANOSECONDS);
+	}
+
+	/**
+	 * Registers a route's request timers up front: the series exist (at zero) before the first
+	 * error, for alerts on their rate, and the first 5xx does not pay for building a histogram.
+	 */
+	void prepare(String route) {
+		for (String statusClass : new String[] { "2xx", "3xx", "4xx", "5xx" }) {
+			timer(route, statusClass);
+		}
+	}
+
+	private Timer timer(String route, String statusClass) {
+		return timers.computeIfAbsent(route + '|' + statusClass, k -> Timer.builder("gateway.requests")
 			.description("Client requests through the gateway, by route and status class")
 			.tag("route", route)
 			.tag("status", statusClass)
 			.publishPercentileHistogram()
-			.register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+			.register(registry));
 	}
 
 	private Counter counter(String name, String route, String k1, String v1, String k2, String v2) {

@@ -97,7 +97,13 @@ public final class ResilientExchange {
 
 	/** The handler for one route to one pool. */
 	public HandlerFunction<ServerResponse> handlerFor(String routeId, PoolHealth pool, int maxConcurrentPerReplica) {
-		Route route = new Route(routeId, pool, config.routePolicy(routeId), maxConcurrentPerReplica, ticker);
+		metrics.prepare(routeId);
+		return handlerFor(routeId, pool, config.routePolicy(routeId), maxConcurrentPerReplica);
+	}
+
+	HandlerFunction<ServerResponse> handlerFor(String routeId, PoolHealth pool, RoutePolicy policy,
+			int maxConcurrentPerReplica) {
+		Route route = new Route(routeId, pool, policy, maxConcurrentPerReplica, ticker);
 		return request -> exchange(request, route);
 	}
 

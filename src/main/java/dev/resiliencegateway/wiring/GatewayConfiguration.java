@@ -28,6 +28,8 @@ import org.springframework.cloud.gateway.server.mvc.handler.HandlerFunctionDefin
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.boot.context.event.ApplicationStartedEvent;
+import org.springframework.boot.web.context.WebServerApplicationContext;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.annotation.Bean;
@@ -35,6 +37,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 import org.springframework.core.env.Environment;
 import org.springframework.web.servlet.function.HandlerFilterFunction;
+import org.springframework.web.servlet.function.RouterFunction;
 import org.springframework.web.servlet.function.ServerResponse;
 
 import dev.resiliencegateway.admin.AdminCredentials;
@@ -45,6 +48,7 @@ import dev.resiliencegateway.config.GatewayConfigValidator;
 import dev.resiliencegateway.config.GatewayConfigValidator.RouteRef;
 import dev.resiliencegateway.config.GatewayProperties;
 import dev.resiliencegateway.exchange.ClientDisconnects;
+import dev.resiliencegateway.exchange.FailurePathWarmup;
 import dev.resiliencegateway.exchange.GatewayMetrics;
 import dev.resiliencegateway.exchange.RequestIds;
 import dev.resiliencegateway.exchange.ResilientExchange;
@@ -252,6 +256,30 @@ public class GatewayConfiguration {
 	@Bean
 	ApplicationListener<ContextClosedEvent> readinessDownOnShutdown() {
 		return event -> AvailabilityChangeEvent.publish(event.getApplicationContext(), ReadinessState.REFUSING_TRAFFIC);
+	}
+
+	@Bean
+	FailurePathWarmup failurePathWarmup(UpstreamClient client, GatewayConfig config, ClientDisconnects disconnects)
+			throws java.io.IOException {
+		return new FailurePathWarmup(client, config, disconnects);
+	}
+
+	/** Consulted before the gateway's routes, so a catch-all route cannot take the warm-up's requests. */
+	@Bean
+	@org.springframework.core.annotation.Order(org.springframework.core.Ordered.HIGHEST_PRECEDENCE)
+	RouterFunction<ServerResponse> failurePathWarmupRoute(FailurePathWarmup warmup) {
+		return warmup.routes();
+	}
+
+	/** Once the web server listens, before readiness: the first real failure then runs warm code. */
+	@Bean
+	ApplicationListener<ApplicationStartedEvent> failurePathWarmupRun(FailurePathWarmup warmup, Environment environment) {
+		return event -> {
+			if (event.getApplicationContext() instanceof WebServerApplicationContext web && web.getWebServer() != null) {
+				String contextPath = environment.getProperty("server.servlet.context-path", "");
+				warmup.run("http://127.0.0.1:" + web.getWebServer().getPort() + contextPath);
+			}
+		};
 	}
 
 	@Bean
