@@ -263,7 +263,8 @@ public final class ResilientExchange {
 	}
 
 	/** The retry loop: one attempt (or a hedged pair) per turn, until an answer can be relayed or no retry is left. */
-	private ServerResponse tryReplicas(Route route, String requestId, long start, Progress progress, String method, String target, List<String> headers, boolean idempotent, RequestBody body) {
+	private ServerResponse tryReplicas(Route route, String requestId, long start, Progress progress, String method,
+			String target, List<String> headers, boolean idempotent, RequestBody body) {
 		RoutePolicy policy = route.policy;
 		long deadline = start + policy.deadline().toNanos();
 		while (true) {
@@ -497,8 +498,11 @@ public final class ResilientExchange {
 			if (a.result.response() != null) {
 				a.result.abort();
 			}
-			Outcome o = !a.cancelled ? (a.result.response() != null ? Outcome.ofStatus(a.result.status()) : a.result.failure())
-					: a == first && !progress.clientGone ? Outcome.OUTRUN : Outcome.CANCELLED;
+			// an attempt that got its answer (just too late to be used) is judged by it; one cut off
+			// without an answer is OUTRUN if it was the first (it had the head start), else CANCELLED
+			Outcome o = a.result.response() != null ? Outcome.ofStatus(a.result.status())
+					: !a.cancelled ? a.result.failure()
+							: a == first && !progress.clientGone ? Outcome.OUTRUN : Outcome.CANCELLED;
 			if (o == Outcome.CANCELLED) {
 				// a hedge that lost: not a failure, but it was at least this slow, and the balancer should know
 				long now2 = ticker.nanos();
