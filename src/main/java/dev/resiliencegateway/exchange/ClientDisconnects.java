@@ -152,10 +152,6 @@ public final class ClientDisconnects implements AutoCloseable {
 		}
 	}
 
-	int watched() {
-		return waiting.size();
-	}
-
 	@Override
 	public void close() {
 		running = false;

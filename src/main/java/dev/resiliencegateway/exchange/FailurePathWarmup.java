@@ -9,9 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.InstantSource;
 import java.util.List;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -30,7 +28,6 @@ import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.Ticker;
 import dev.resiliencegateway.pool.Replica;
 import dev.resiliencegateway.support.VirtualThreads;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
@@ -67,7 +64,9 @@ public final class FailurePathWarmup {
 
 	private volatile boolean open = true;
 
-	public FailurePathWarmup(UpstreamClient client, GatewayConfig config, ClientDisconnects disconnects) throws IOException {
+	/** @param environment for the throwaway pools: it should publish no events and register no breakers */
+	public FailurePathWarmup(UpstreamClient client, GatewayConfig config, ClientDisconnects disconnects,
+			PoolHealth.Environment environment) throws IOException {
 		// a listening socket that is never accepted from: the kernel completes connections, nobody answers
 		this.silent = new ServerSocket();
 		this.silent.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
@@ -80,16 +79,13 @@ public final class FailurePathWarmup {
 		RoutePolicy policy = new RoutePolicy(1, Duration.ofMillis(50), Duration.ofSeconds(1), Duration.ofMillis(25),
 				Duration.ofMillis(250), 20, 3, Duration.ofSeconds(1), 1024 * 1024, 100, false, null, Duration.ofMillis(10),
 				5, null);
-		this.hang = exchange.handlerFor("warm-up", pool("http://127.0.0.1:" + silent.getLocalPort()), policy, 100);
-		this.refuse = exchange.handlerFor("warm-up", pool("http://127.0.0.1:" + nobody), policy, 100);
+		this.hang = exchange.handlerFor("warm-up", pool("http://127.0.0.1:" + silent.getLocalPort(), environment),
+				policy, 100);
+		this.refuse = exchange.handlerFor("warm-up", pool("http://127.0.0.1:" + nobody, environment), policy, 100);
 	}
 
-	private static PoolHealth pool(String url) {
-		PoolHealth.Environment env = new PoolHealth.Environment(Ticker.SYSTEM, InstantSource.system(), new Random(),
-				event -> {
-				}, CircuitBreaker::ofDefaults, Duration.ofMillis(500).toNanos(), Duration.ofSeconds(1).toNanos(),
-				Duration.ofMillis(1).toNanos());
-		return new PoolHealth("warm-up", HealthPolicy.DEFAULTS, env, List.of(Replica.of(URI.create(url), 1)));
+	private static PoolHealth pool(String url, PoolHealth.Environment environment) {
+		return new PoolHealth("warm-up", HealthPolicy.DEFAULTS, environment, List.of(Replica.of(URI.create(url), 1)));
 	}
 
 	/** The warm-up's route; it matches nothing once {@link #run} is over. */

@@ -68,11 +68,6 @@ final class RequestBody {
 		return stream != null && stream.touched;
 	}
 
-	/** Whether the body can still be given whole to another handler: buffered, absent, or not read at all. */
-	boolean forwardable() {
-		return stream == null || !stream.touched;
-	}
-
 	/** Whether the client's body has been read to its end, so its connection carries nothing more for now. */
 	boolean fullyRead() {
 		return stream == null || stream.ended;

@@ -548,7 +548,7 @@ public final class ResilientExchange {
 				.header(FALLBACK_HEADER, String.valueOf(status))
 				.body(fallback.body());
 		}
-		if (body != null && !body.forwardable()) {
+		if (body != null && body.touched()) {
 			return failure;
 		}
 		metrics.fallback(route.id, "forward");

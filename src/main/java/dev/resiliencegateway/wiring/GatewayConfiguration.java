@@ -261,7 +261,10 @@ public class GatewayConfiguration {
 	@Bean
 	FailurePathWarmup failurePathWarmup(UpstreamClient client, GatewayConfig config, ClientDisconnects disconnects)
 			throws java.io.IOException {
-		return new FailurePathWarmup(client, config, disconnects);
+		// its pools publish no events and register no breakers: nothing of the warm-up shows
+		return new FailurePathWarmup(client, config, disconnects,
+				PoolRegistry.environment(event -> {
+				}, CircuitBreaker::ofDefaults));
 	}
 
 	/** Consulted before the gateway's routes, so a catch-all route cannot take the warm-up's requests. */
