@@ -3,6 +3,7 @@ package dev.resiliencegateway.config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.pool.Replica;
@@ -12,7 +13,7 @@ import dev.resiliencegateway.pool.Replica;
  * {@link GatewayConfigValidator}; holds no runtime state.
  */
 public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeaders, UpstreamSettings upstream,
-		Map<String, PoolConfig> pools, RoutePolicy routeDefaults, Map<String, RoutePolicy> routes) {
+		Map<String, PoolConfig> pools, RoutePolicy routeDefaults, Map<String, RoutePolicy> routes, EdgeSettings edge) {
 
 	public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
 
@@ -21,6 +22,13 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	public static final int DEFAULT_MAX_CONNECTIONS = 4096;
 
 	public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+
+	/** Below Tomcat's response header buffer (server.tomcat.max-http-response-header-size, 64KB here). */
+	public static final int DEFAULT_MAX_RESPONSE_HEADER_SIZE = 32 * 1024;
+
+	public static final long DEFAULT_MAX_BODY_SIZE = 10L * 1024 * 1024;
+
+	public static final EdgeSettings DEFAULT_EDGE = new EdgeSettings(8 * 1024, 16 * 1024, 100, false, Set.of());
 
 	public static final Duration DEFAULT_DISCOVERY_REFRESH = Duration.ofSeconds(5);
 
@@ -38,7 +46,7 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 
 	public static final RoutePolicy DEFAULT_ROUTE = new RoutePolicy(DEFAULT_MAX_ATTEMPTS, DEFAULT_PER_TRY_TIMEOUT,
 			DEFAULT_DEADLINE, Duration.ofMillis(25), Duration.ofMillis(250), 20, 3, Duration.ofSeconds(1), 1024 * 1024,
-			10_000, false, null, Duration.ofMillis(10), 5, null);
+			10_000, DEFAULT_MAX_BODY_SIZE, false, null, Duration.ofMillis(10), 5, null);
 
 	public static final int DEFAULT_MAX_CONCURRENT_PER_REPLICA = 512;
 
@@ -48,7 +56,15 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	}
 
 	public record UpstreamSettings(Duration connectTimeout, int maxConnectionsPerReplica, int maxConnections,
-			Duration idleTimeout) {
+			Duration idleTimeout, int maxResponseHeaderSize) {
+	}
+
+	/**
+	 * @param dropUnderscoreHeaders drop header fields whose name has {@code _} instead of rejecting the request
+	 * @param extraMethods methods allowed besides the standard ones, exactly as spelled
+	 */
+	public record EdgeSettings(int maxRequestLine, int maxHeaderSize, int maxHeaderCount, boolean dropUnderscoreHeaders,
+			Set<String> extraMethods) {
 	}
 
 	/**
@@ -66,11 +82,12 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	}
 
 	/**
+	 * @param maxBodySize largest request body in bytes, 0 for no limit
 	 * @param hedgeDelay fixed hedge delay, or {@code null} for the route's observed p95
 	 */
 	public record RoutePolicy(int maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
 			Duration backoffCap, int retryBudgetPercent, int retryBudgetFloor, Duration maxRetryAfter, long bufferLimit,
-			int maxConcurrent, boolean hedge, Duration hedgeDelay, Duration hedgeMinDelay, int hedgeBudgetPercent,
+			int maxConcurrent, long maxBodySize, boolean hedge, Duration hedgeDelay, Duration hedgeMinDelay, int hedgeBudgetPercent,
 			Fallback fallback) {
 	}
 

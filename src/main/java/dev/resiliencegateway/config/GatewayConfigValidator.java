@@ -50,7 +50,10 @@ public final class GatewayConfigValidator {
 				atLeast(P + ".upstream.max-connections-per-replica", u.maxConnectionsPerReplica(),
 						DEFAULT_MAX_CONNECTIONS_PER_REPLICA, 1),
 				atLeast(P + ".upstream.max-connections", u.maxConnections(), DEFAULT_MAX_CONNECTIONS, 1),
-				positive(P + ".upstream.idle-timeout", u.idleTimeout(), DEFAULT_IDLE_TIMEOUT));
+				positive(P + ".upstream.idle-timeout", u.idleTimeout(), DEFAULT_IDLE_TIMEOUT),
+				size(P + ".upstream.max-response-header-size", u.maxResponseHeaderSize(), DEFAULT_MAX_RESPONSE_HEADER_SIZE,
+						1024, 60 * 1024));
+		GatewayConfig.EdgeSettings edge = edge(props.edge());
 
 		Map<String, PoolConfig> pools = new LinkedHashMap<>();
 		props.pools().forEach((name, pool) -> pools.put(name, pool(name, pool, discoverable, discoveryIsStatic)));
@@ -96,7 +99,45 @@ public final class GatewayConfigValidator {
 			routePolicies.put(id, route(key, r, defaults));
 		});
 		return new GatewayConfig(trusted, props.decisionHeaders(), upstream, Map.copyOf(pools), defaults,
-				Map.copyOf(routePolicies));
+				Map.copyOf(routePolicies), edge);
+	}
+
+	private static GatewayConfig.EdgeSettings edge(GatewayProperties.Edge e) {
+		String key = P + ".edge";
+		GatewayConfig.EdgeSettings d = DEFAULT_EDGE;
+		String underscores = e.underscoreHeaders() == null ? "reject" : e.underscoreHeaders().trim().toLowerCase(java.util.Locale.ROOT);
+		if (!underscores.equals("reject") && !underscores.equals("drop")) {
+			throw new InvalidConfigurationException(key + ".underscore-headers", e.underscoreHeaders(), "reject or drop");
+		}
+		java.util.Set<String> extra = new java.util.LinkedHashSet<>();
+		for (int i = 0; i < e.extraMethods().size(); i++) {
+			String m = e.extraMethods().get(i);
+			if (m == null || !m.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}") || m.equals("TRACE") || m.equals("CONNECT")) {
+				throw new InvalidConfigurationException(key + ".extra-methods[" + i + "]", m,
+						"a method name of 1-32 token characters such as PROPFIND (TRACE and CONNECT are never forwarded)");
+			}
+			extra.add(m);
+		}
+		return new GatewayConfig.EdgeSettings(
+				size(key + ".max-request-line", e.maxRequestLine(), d.maxRequestLine(), 256, 60 * 1024),
+				size(key + ".max-header-size", e.maxHeaderSize(), d.maxHeaderSize(), 1024, 60 * 1024),
+				atLeast(key + ".max-header-count", e.maxHeaderCount(), d.maxHeaderCount(), 1),
+				underscores.equals("drop"), java.util.Set.copyOf(extra));
+	}
+
+	/**
+	 * A size within bounds. The upper bounds stay below the 64KB buffers the gateway gives Tomcat for a
+	 * request head and a response head, so the gateway's limit, with its precise status, always comes first.
+	 */
+	private static int size(String key, org.springframework.util.unit.DataSize value, int dflt, int min, int max) {
+		if (value == null) {
+			return dflt;
+		}
+		long bytes = value.toBytes();
+		if (bytes < min || bytes > max) {
+			throw new InvalidConfigurationException(key, value.toString(), "a size from " + min / 1024 + "KB to " + max / 1024 + "KB");
+		}
+		return (int) bytes;
 	}
 
 	private static GatewayProperties.Pool emptyPool() {
@@ -192,12 +233,24 @@ public final class GatewayConfigValidator {
 				base, cap, percent(key + ".retry-budget-percent", r.retryBudgetPercent(), d.retryBudgetPercent()),
 				atLeast(key + ".retry-budget-floor", r.retryBudgetFloor(), d.retryBudgetFloor(), 0),
 				nonNegative(key + ".max-retry-after", r.maxRetryAfter(), d.maxRetryAfter()), buffer,
-				atLeast(key + ".max-concurrent", r.maxConcurrent(), d.maxConcurrent(), 1),
+				atLeast(key + ".max-concurrent", r.maxConcurrent(), d.maxConcurrent(), 1), maxBody(key, r, d),
 				h.enabled() != null ? h.enabled() : d.hedge(),
 				h.delay() != null ? positive(key + ".hedge.delay", h.delay(), null) : d.hedgeDelay(),
 				positive(key + ".hedge.min-delay", h.minDelay(), d.hedgeMinDelay()),
 				percent(key + ".hedge.budget-percent", h.budgetPercent(), d.hedgeBudgetPercent()),
 				fallback(key + ".fallback", r.fallback(), d.fallback()));
+	}
+
+	private static long maxBody(String key, GatewayProperties.Route r, RoutePolicy d) {
+		if (r.maxBodySize() == null) {
+			return d.maxBodySize();
+		}
+		long bytes = r.maxBodySize().toBytes();
+		if (bytes < 0) {
+			throw new InvalidConfigurationException(key + ".max-body-size", r.maxBodySize().toString(),
+					"0 (no limit) or a size such as 10MB");
+		}
+		return bytes;
 	}
 
 	private static GatewayConfig.Fallback fallback(String key, GatewayProperties.Fallback f, GatewayConfig.Fallback d) {

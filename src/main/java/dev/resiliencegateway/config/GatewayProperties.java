@@ -21,11 +21,29 @@ import org.springframework.util.unit.DataSize;
  * @param routeDefaults retry and timeout settings for every route to a pool
  * @param routes per-route overrides of {@code route-defaults}, keyed by Gateway route id
  * @param admin the operator credential of the management port
+ * @param edge limits and rules for what clients may send (docs/security.md)
  */
 @ConfigurationProperties("resilience.gateway")
 public record GatewayProperties(@DefaultValue List<String> trustedProxies, @DefaultValue("false") boolean decisionHeaders,
 		@DefaultValue Upstream upstream, @DefaultValue Map<String, Pool> pools, @DefaultValue Route routeDefaults,
-		@DefaultValue Map<String, Route> routes, @DefaultValue Admin admin) {
+		@DefaultValue Map<String, Route> routes, @DefaultValue Admin admin, @DefaultValue Edge edge) {
+
+	/**
+	 * What the gateway accepts from clients, checked before any route is chosen. Limits that Tomcat
+	 * enforces by itself (framing, field syntax, read timeouts) are set under {@code server.*}; see
+	 * docs/security.md.
+	 *
+	 * @param maxRequestLine longest request line (method, target, version) (default 8KB); longer: 414
+	 * @param maxHeaderSize all header fields together (default 16KB); more: 431
+	 * @param maxHeaderCount header fields (default 100); more: 431
+	 * @param underscoreHeaders a header name with {@code _}: {@code reject} (400, default) or
+	 * {@code drop} (not forwarded); backends such as CGI and nginx read {@code _} and {@code -} alike
+	 * @param extraMethods methods forwarded besides GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS,
+	 * exactly as spelled (methods are case-sensitive); others get 501, TRACE and CONNECT 405
+	 */
+	public record Edge(DataSize maxRequestLine, DataSize maxHeaderSize, Integer maxHeaderCount, String underscoreHeaders,
+			@DefaultValue List<String> extraMethods) {
+	}
 
 	/**
 	 * The operator credential for the management port's write operations (drain, eject, restore,
@@ -43,9 +61,10 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * @param maxConnectionsPerReplica pooled keep-alive connections per replica (default 512)
 	 * @param maxConnections pooled connections in all (default 4096)
 	 * @param idleTimeout a pooled connection idle this long is closed (default 30s)
+	 * @param maxResponseHeaderSize a replica's response header fields together (default 32KB); more: 502
 	 */
 	public record Upstream(Duration connectTimeout, Integer maxConnectionsPerReplica, Integer maxConnections,
-			Duration idleTimeout) {
+			Duration idleTimeout, DataSize maxResponseHeaderSize) {
 	}
 
 	/**
@@ -123,12 +142,15 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * @param bufferLimit request bodies of retryable requests up to this size are buffered so they can
 	 * be sent again; larger ones stream and are not retried once sent (default 1MB)
 	 * @param maxConcurrent requests in flight on this route; more get 503 at once (default 10000)
+	 * @param maxBodySize largest request body (default 10MB, 0 for no limit); a larger Content-Length
+	 * gets 413 before any byte is read, a chunked body that grows past it 413 and an aborted upstream
+	 * request; the connection is closed either way
 	 * @param hedge hedged requests
 	 * @param fallback what to answer instead of the gateway's own 502/503/504
 	 */
 	public record Route(Integer maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
 			Duration backoffCap, Integer retryBudgetPercent, Integer retryBudgetFloor, Duration maxRetryAfter,
-			DataSize bufferLimit, Integer maxConcurrent, @DefaultValue Hedge hedge, @DefaultValue Fallback fallback) {
+			DataSize bufferLimit, Integer maxConcurrent, DataSize maxBodySize, @DefaultValue Hedge hedge, @DefaultValue Fallback fallback) {
 	}
 
 	/**

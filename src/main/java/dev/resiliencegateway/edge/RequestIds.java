@@ -1,4 +1,4 @@
-package dev.resiliencegateway.exchange;
+package dev.resiliencegateway.edge;
 
 import java.io.IOException;
 import java.util.concurrent.ThreadLocalRandom;

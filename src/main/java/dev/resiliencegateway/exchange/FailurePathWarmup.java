@@ -77,7 +77,7 @@ public final class FailurePathWarmup {
 		ResilientExchange exchange = new ResilientExchange(client, config, Ticker.SYSTEM,
 				new GatewayMetrics(new SimpleMeterRegistry()), VirtualThreads.perTask("warm-up-hedge"), disconnects);
 		RoutePolicy policy = new RoutePolicy(1, Duration.ofMillis(50), Duration.ofSeconds(1), Duration.ofMillis(25),
-				Duration.ofMillis(250), 20, 3, Duration.ofSeconds(1), 1024 * 1024, 100, false, null, Duration.ofMillis(10),
+				Duration.ofMillis(250), 20, 3, Duration.ofSeconds(1), 1024 * 1024, 100, 0, false, null, Duration.ofMillis(10),
 				5, null);
 		this.hang = exchange.handlerFor("warm-up", pool("http://127.0.0.1:" + silent.getLocalPort(), environment),
 				policy, 100);

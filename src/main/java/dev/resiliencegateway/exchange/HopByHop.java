@@ -7,13 +7,14 @@ import java.util.Set;
 /**
  * Hop-by-hop fields (RFC 9110 section 7.6.1) never cross the gateway in either direction:
  * Connection and every field it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
- * Upgrade, Proxy-Authenticate, Proxy-Authorization. Content-Length and Host are re-derived by the
+ * Upgrade, Proxy-Authenticate, Proxy-Authorization, and HTTP2-Settings (only ever meaningful with an
+ * h2c Upgrade, which the gateway never performs). Content-Length and Host are re-derived by the
  * HTTP client for the next hop; Expect was answered by the servlet container already.
  */
 final class HopByHop {
 
 	private static final Set<String> ALWAYS = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer",
-			"transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization");
+			"transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization", "http2-settings");
 
 	private static final Set<String> REDERIVED = Set.of("content-length", "host", "expect");
 

@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletRequest;
 
 import org.springframework.http.HttpHeaders;
 
+import dev.resiliencegateway.edge.RequestIds;
 import dev.resiliencegateway.config.TrustedProxies;
 
 /**
@@ -30,6 +31,15 @@ final class OutboundHeaders {
 	/** Returns name/value pairs, flattened. */
 	static List<String> build(HttpHeaders in, HttpServletRequest servlet, TrustedProxies trustedProxies,
 			String requestId, boolean preserveHost) {
+		return build(in, servlet, trustedProxies, requestId, preserveHost, false);
+	}
+
+	/**
+	 * @param dropUnderscores leave out fields whose name has {@code _} (the edge rejects them unless
+	 * configured to drop them)
+	 */
+	static List<String> build(HttpHeaders in, HttpServletRequest servlet, TrustedProxies trustedProxies,
+			String requestId, boolean preserveHost, boolean dropUnderscores) {
 		var connection = servlet.getHeaders(HttpHeaders.CONNECTION);
 		Set<String> nominated = HopByHop.nominated(connection == null ? null : connection.asIterator());
 		boolean trusted = trustedProxies.trusts(servlet.getRemoteAddr());
@@ -39,7 +49,7 @@ final class OutboundHeaders {
 			String name = e.getKey();
 			String lower = name.toLowerCase(Locale.ROOT);
 			if (HopByHop.isHopByHop(lower) || HopByHop.isRederived(lower) || nominated.contains(lower)
-					|| lower.equals("x-request-id")) {
+					|| lower.equals("x-request-id") || (dropUnderscores && lower.indexOf('_') >= 0)) {
 				continue;
 			}
 			if (FORWARDING.contains(lower)) {

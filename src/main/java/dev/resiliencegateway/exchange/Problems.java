@@ -34,6 +34,22 @@ final class Problems {
 	}
 
 	/**
+	 * 400, 408 or 413: the client's body could not be taken. The connection is closed after the
+	 * answer: unread body bytes may still be on it.
+	 */
+	static ServerResponse clientBody(int status, String requestId, String route, String detail) {
+		String title = status == 408 ? "Request timeout" : status == 413 ? "Content too large" : "Bad request";
+		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status), detail);
+		problem.setProperty("error", title);
+		problem.setProperty("requestId", requestId);
+		problem.setProperty("route", route);
+		return ServerResponse.status(status)
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.header("Connection", "close")
+			.body(problem);
+	}
+
+	/**
 	 * 499 (nginx's "client closed request"): the client went away while the gateway waited for a
 	 * replica. Nobody reads it; it exists so logs and metrics show what happened.
 	 */
@@ -48,9 +64,8 @@ final class Problems {
 		problem.setProperty("error", title);
 		problem.setProperty("requestId", requestId);
 		problem.setProperty("route", route);
-		ServerResponse.BodyBuilder builder = ServerResponse.status(status)
-			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
-			.header(RequestIds.HEADER, requestId);
+		// the request id header itself was set by the RequestIds filter
+		ServerResponse.BodyBuilder builder = ServerResponse.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON);
 		if (retryAfter != null) {
 			builder.header("Retry-After", retryAfter);
 		}

@@ -32,9 +32,11 @@ import org.springframework.web.servlet.function.ServerResponse;
 import org.springframework.web.util.UriComponentsBuilder;
 import org.springframework.web.util.UriUtils;
 
+import dev.resiliencegateway.edge.RequestIds;
 import dev.resiliencegateway.balancing.Balancer;
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
+import dev.resiliencegateway.edge.ConnectionAbort;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
 import dev.resiliencegateway.health.Ticker;
@@ -245,14 +247,15 @@ public final class ResilientExchange {
 		HttpHeaders inbound = request.headers().asHttpHeaders();
 		boolean idempotent = RetryPolicy.isIdempotent(method, inbound.containsKey("Idempotency-Key"));
 		boolean preserveHost = Boolean.TRUE.equals(request.attributes().get(MvcUtils.PRESERVE_HOST_HEADER_ATTRIBUTE));
-		List<String> headers = OutboundHeaders.build(inbound, servlet, config.trustedProxies(), requestId, preserveHost);
+		List<String> headers = OutboundHeaders.build(inbound, servlet, config.trustedProxies(), requestId, preserveHost,
+				config.edge().dropUnderscoreHeaders());
 		RequestBody body;
 		try {
-			body = RequestBody.of(servlet, idempotent ? policy.bufferLimit() : 0);
+			body = RequestBody.of(servlet, idempotent ? policy.bufferLimit() : 0, policy.maxBodySize());
 		}
-		catch (IOException e) {
-			// the client broke off while sending its body: nothing was sent to a replica
-			return Problems.badRequest(requestId, route.id, "the request body could not be read: " + e.getMessage());
+		catch (ClientBodyException e) {
+			// too large, too slow, or broken off while buffered: nothing was sent to a replica
+			return Problems.clientBody(e.status(), requestId, route.id, e.getMessage());
 		}
 		progress.body = body;
 		route.retries.onRequest();
@@ -296,6 +299,24 @@ public final class ResilientExchange {
 			Attempt done = hedgeable ? hedged(route, first, progress, method, target, headers, body, perTry, deadline)
 					: send(route, first, progress, method, target, headers, body, perTry, !idempotent);
 			UpstreamClient.Result result = done.result;
+			ClientBodyException clientFailure = body.clientFailure();
+			if (clientFailure != null) {
+				// the client's streamed body failed: its upstream request was aborted before completion
+				if (result.response() != null) {
+					result.abort();
+				}
+				finish(route, done, Outcome.CANCELLED); // not the replica's failure
+				return Problems.clientBody(clientFailure.status(), requestId, route.id, clientFailure.getMessage());
+			}
+			if (result.response() != null) {
+				String invalid = ResponseFraming.violation(result.response(), config.upstream().maxResponseHeaderSize());
+				if (invalid != null) {
+					// never relayed, never reused: the connection is closed with whatever is left on it
+					result.abort();
+					result = new UpstreamClient.Result(null, result.request(), Outcome.RESET, "invalid response: " + invalid);
+					done.result = result;
+				}
+			}
 			if (progress.clientGone) {
 				if (result.response() != null) {
 					result.abort();
@@ -404,6 +425,7 @@ public final class ResilientExchange {
 			return a;
 		}
 		a.request = request;
+		body.feeding(request);
 		progress.live.add(a);
 		if (a.cancelled || progress.clientGone) {
 			request.cancel();
@@ -544,7 +566,6 @@ public final class ResilientExchange {
 			metrics.fallback(route.id, "static");
 			return ServerResponse.status(fallback.status())
 				.contentType(MediaType.parseMediaType(fallback.contentType()))
-				.header(RequestIds.HEADER, requestId)
 				.header(FALLBACK_HEADER, String.valueOf(status))
 				.body(fallback.body());
 		}
@@ -616,8 +637,7 @@ public final class ResilientExchange {
 		int status = response.getCode();
 		Outcome outcome = Outcome.ofStatus(status);
 		return GatewayServerResponse.status(HttpStatusCode.valueOf(status)).headers(h -> {
-			copyResponseHeaders(response, h);
-			h.set(RequestIds.HEADER, requestId);
+			copyResponseHeaders(response, h); // the request id header was set by the RequestIds filter
 			if (config.decisionHeaders()) {
 				h.set("X-Gateway-Replica", a.replica.replica().id());
 				h.set("X-Gateway-Attempts", String.valueOf(attempts));
@@ -636,7 +656,18 @@ public final class ResilientExchange {
 							n = in.read(buffer);
 						}
 						catch (IOException e) {
+							// The replica broke off mid-body. Bytes have gone to the client: no other attempt
+							// may write here, and the client must see a truncated answer, not a finished one.
 							end = Outcome.RESET;
+							try {
+								out.flush();
+							}
+							catch (IOException gone) {
+								// the client is gone too
+							}
+							if (ConnectionAbort.abort(req)) {
+								return null;
+							}
 							throw new UpstreamTruncatedException(a.replica.replica().id(), e);
 						}
 						if (n < 0) {
@@ -675,7 +706,7 @@ public final class ResilientExchange {
 				java.util.Arrays.stream(response.getHeaders(HttpHeaders.CONNECTION)).map(Header::getValue).iterator());
 		for (Header h : response.getHeaders()) {
 			String lower = h.getName().toLowerCase(Locale.ROOT);
-			if (!HopByHop.isHopByHop(lower) && !nominated.contains(lower)) {
+			if (!HopByHop.isHopByHop(lower) && !nominated.contains(lower) && !lower.equals("x-request-id")) {
 				into.add(h.getName(), h.getValue());
 			}
 		}

@@ -17,11 +17,13 @@ import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.io.entity.InputStreamEntity;
 import org.apache.hc.core5.io.CloseMode;
@@ -102,6 +104,11 @@ public final class UpstreamClient implements AutoCloseable {
 			.setPoolConcurrencyPolicy(PoolConcurrencyPolicy.LAX)
 			.setConnPoolPolicy(PoolReusePolicy.LIFO)
 			.setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).build())
+			// a response head line or field count beyond these fails the attempt (502); the total size
+			// is checked after parsing (ResponseFraming), below Tomcat's buffer for relaying it
+			.setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
+				.http1Config(Http1Config.custom().setMaxLineLength(64 * 1024).setMaxHeaderCount(200).build())
+				.build())
 			.setDefaultConnectionConfig(ConnectionConfig.custom()
 				.setConnectTimeout(Timeout.of(settings.connectTimeout()))
 				.setValidateAfterInactivity(validateAfterInactivity)

@@ -50,7 +50,7 @@ import dev.resiliencegateway.config.GatewayProperties;
 import dev.resiliencegateway.exchange.ClientDisconnects;
 import dev.resiliencegateway.exchange.FailurePathWarmup;
 import dev.resiliencegateway.exchange.GatewayMetrics;
-import dev.resiliencegateway.exchange.RequestIds;
+import dev.resiliencegateway.edge.RequestIds;
 import dev.resiliencegateway.exchange.ResilientExchange;
 import dev.resiliencegateway.exchange.UpstreamClient;
 import dev.resiliencegateway.health.PoolHealth;

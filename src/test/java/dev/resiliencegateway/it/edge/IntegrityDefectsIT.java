@@ -1,0 +1,188 @@
+package dev.resiliencegateway.it.edge;
+
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import dev.resiliencegateway.it.edge.RecordingReplica.Received;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.params.provider.Arguments.arguments;
+
+/**
+ * The defects of issue #10, each a named regression: spliced and leaked responses, requests the
+ * client never completed, the servlet error dispatch, rewritten form bodies, HTTP/1.0 smuggling,
+ * the request id echoed twice; and rows 41-42 of the catalogue (broken replica responses).
+ */
+class IntegrityDefectsIT extends EdgeIT {
+
+	// ---- spliced responses (row 42) ----------------------------------------------------------------------
+
+	@ParameterizedTest(name = "a replica body that ends early is cut off at the client, never spliced: {0}")
+	@ValueSource(strings = { "short-body", "no-last-chunk" })
+	void truncatedReplicaBodyAbortsTheClientConnection(String broken) throws Exception {
+		int mark = REPLICA.count();
+		try (RawClient client = new RawClient(port)) {
+			client.send("GET /broken/" + broken + " HTTP/1.1\r\nHost: x\r\n\r\n");
+			RawClient.Response r = client.read();
+			assertThat(r.status()).isEqualTo(200);
+			assertThat(r.truncated()).as("the client sees the truncation: %s", r).isTrue();
+			assertThat(r.bodyText()).startsWith("partial-").doesNotContain("rec ").doesNotContain("problem");
+			assertThat(r.bodyText().length()).isLessThanOrEqualTo(10);
+		}
+		// one attempt only: nothing was re-sent once a byte had gone to the client, no /error forwarded
+		assertThat(settled(mark)).extracting(Received::target).containsExactly("/broken/" + broken);
+	}
+
+	// ---- response desync between clients (row 41) ------------------------------------------------------------
+
+	static Stream<Arguments> invalidReplicaFraming() {
+		return Stream.of("cl-plus", "cl-minus", "cl-hex", "cl-space", "cl-empty", "cl-list", "cl-dup", "cl-dup-same", "cl-te",
+				"te-gzip", "te-chunked-gzip", "te-twice", "te-space", "bad-chunk", "big-header", "many-headers", "switching",
+				"crlf-header")
+			.map(Arguments::of);
+	}
+
+	@ParameterizedTest(name = "row 41, invalid replica framing gives 502 and poisons no other request: {0}")
+	@MethodSource("invalidReplicaFraming")
+	void invalidReplicaFramingGives502AndTheConnectionIsNeverReused(String broken) throws Exception {
+		try (RawClient client = new RawClient(port)) {
+			client.send("POST /broken/" + broken + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+			RawClient.Response r = client.read();
+			if (r.status() == 200) {
+				// a chunked body that turns bad mid-way: the head was fine, so the answer started; it is cut off
+				assertThat(broken).isEqualTo("bad-chunk");
+				assertThat(r.truncated()).isTrue();
+			}
+			else {
+				assertThat(r.status()).as("%s", r).isEqualTo(502);
+				assertThat(r.bodyText()).contains("\"status\":502").doesNotContain("SMUGGLED");
+			}
+		}
+		// the next requests, on whatever pooled connection, get their own answers
+		for (int i = 0; i < 3; i++) {
+			try (RawClient client = new RawClient(port)) {
+				client.send("GET /after-" + broken + "-" + i + " HTTP/1.1\r\nHost: x\r\n\r\n");
+				assertThat(client.read().bodyText()).isEqualTo("rec GET /after-" + broken + "-" + i + " body=0");
+			}
+		}
+	}
+
+	@Test
+	void replicaObsFoldIsUnfoldedOrRefused() throws Exception {
+		try (RawClient client = new RawClient(port)) {
+			client.send("GET /broken/obs-fold HTTP/1.1\r\nHost: x\r\n\r\n");
+			RawClient.Response r = client.read();
+			assertThat(r.status()).isIn(200, 502);
+			if (r.status() == 200) {
+				assertThat(r.headers("X-Folded")).containsExactly("one two");
+				assertThat(r.bodyText()).isEqualTo("abc");
+			}
+		}
+	}
+
+	// ---- requests the client never completed --------------------------------------------------------------------
+
+	static Stream<Arguments> incompleteBodies() {
+		String chunked = "POST /inc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+		return Stream.of(arguments("malformed chunk size", chunked + "5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n"),
+				arguments("chunk longer than its size", chunked + "5\r\nhelloEXTRA\r\n0\r\n\r\n"),
+				arguments("chunk data without CRLF", chunked + "5\r\nhelloX0\r\n\r\n"),
+				arguments("PUT, malformed second chunk", "PUT /inc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+						+ "3\r\nabc\r\n-3\r\nabc\r\n0\r\n\r\n"));
+	}
+
+	@ParameterizedTest(name = "a malformed chunked body never reaches the replica as a complete request: {0}")
+	@MethodSource("incompleteBodies")
+	void malformedChunkedBodyIsNeverCompletedUpstream(String variant, String request) throws Exception {
+		check(rejected(request + SMUGGLED, 400));
+	}
+
+	@ParameterizedTest(name = "a client that half-closes mid-body gets no complete request upstream: {0}")
+	@ValueSource(strings = { "POST", "PUT", "PATCH" })
+	void halfClosedBodyIsNeverCompletedUpstream(String method) throws Exception {
+		int mark = REPLICA.count();
+		for (String request : List.of(
+				method + " /half HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\nab",
+				method + " /half HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-some-bytes")) {
+			try (RawClient client = new RawClient(port)) {
+				client.send(request);
+				client.shutdownOutput();
+				RawClient.Response r = client.read();
+				if (r != null) {
+					assertThat(r.status()).isEqualTo(400);
+				}
+			}
+		}
+		assertThat(settled(mark)).as("no complete request").isEmpty();
+	}
+
+	// ---- the servlet error dispatch ---------------------------------------------------------------------------------
+
+	@Test
+	void theErrorDispatchNeverReachesARoute() throws Exception {
+		int mark = REPLICA.count();
+		check(rejected("POST /err HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n", 400));
+		check(rejected("GET /err HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX\r\n", 400));
+		assertThat(allSince(mark)).noneMatch(r -> r.target().startsWith("/error"));
+	}
+
+	@Test
+	void aClientMayStillAskForThePathSlashError() throws Exception {
+		// only the container's error dispatch is kept from the routes, not a client's own request
+		check(forwarded("GET /error HTTP/1.1\r\nHost: x\r\n\r\n", r -> assertThat(r.get(0).target()).isEqualTo("/error")));
+	}
+
+	// ---- form bodies ------------------------------------------------------------------------------------------------
+
+	static Stream<Arguments> formBodies() {
+		return Stream.of(arguments("POST", "one order"), arguments("POST", "a=%41&b=c+d&e=%2B"), arguments("PUT", "x=1&y=two words"),
+				arguments("PATCH", "q=%E2%82%AC&r=%zz"), arguments("DELETE", "id=7&id=8"));
+	}
+
+	@ParameterizedTest(name = "a form body passes byte for byte: {0} {1}")
+	@MethodSource("formBodies")
+	void formBodiesArriveByteForByte(String method, String body) throws Exception {
+		check(forwarded(method + " /form?x=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+				+ "Content-Length: " + body.length() + "\r\n\r\n" + body, r -> {
+					assertThat(r.get(0).bodyText()).isEqualTo(body);
+					assertThat(r.get(0).target()).isEqualTo("/form?x=1");
+				}));
+	}
+
+	// ---- smuggling through HTTP/1.0 -------------------------------------------------------------------------------------
+
+	@Test
+	void http10WithChunkedAndKeepAliveIsRefusedAndClosed() throws Exception {
+		check(rejected("POST /h10 HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+				+ "5\r\nhello\r\n0\r\n\r\n" + SMUGGLED, 400));
+	}
+
+	@Test
+	void http10KeepAliveWithContentLengthStillWorks() throws Exception {
+		check(new Case("POST /h10 HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello", Set.of(200), Conn.KEEPS,
+				1, r -> assertThat(r.get(0).bodyText()).isEqualTo("hello")));
+	}
+
+	// ---- the request id --------------------------------------------------------------------------------------------------
+
+	@Test
+	void theRequestIdIsEchoedOnceOnAnswersAndProblems() throws Exception {
+		for (String request : List.of("GET /rid HTTP/1.1\r\nHost: x\r\nX-Request-Id: rid-1\r\n\r\n",
+				"GET /broken/cl-dup HTTP/1.1\r\nHost: x\r\nX-Request-Id: rid-1\r\n\r\n",
+				"FOO /rid HTTP/1.1\r\nHost: x\r\nX-Request-Id: rid-1\r\n\r\n")) {
+			try (RawClient client = new RawClient(port)) {
+				client.send(request);
+				RawClient.Response r = client.read();
+				assertThat(r.headers("X-Request-Id")).as("%s", r).containsExactly("rid-1");
+			}
+		}
+	}
+
+}

@@ -1,0 +1,288 @@
+package dev.resiliencegateway.it.edge;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A replica on a raw socket that keeps the exact bytes of every request it receives, and can answer
+ * with broken HTTP. It parses requests the strict way (one Content-Length of digits, or chunked), so
+ * what it records is what a careful backend would have read: a request whose body never ended is
+ * recorded as incomplete, never as a request.
+ *
+ * <p>Answers by path: {@code /broken/NAME} sends one of the broken responses of {@link #broken};
+ * anything else gets {@code 200} with {@code rec METHOD TARGET body=N} (keep-alive), so a test can
+ * see which request an answer belongs to.
+ */
+final class RecordingReplica implements AutoCloseable {
+
+	/** One request as it arrived: the head as sent (CRLFs and all), the body bytes, and whether it ended. */
+	record Received(String head, byte[] body, boolean complete) {
+
+		String requestLine() {
+			return head.substring(0, head.indexOf("\r\n"));
+		}
+
+		String target() {
+			return requestLine().split(" ")[1];
+		}
+
+		String method() {
+			return requestLine().split(" ")[0];
+		}
+
+		/** Values of a header (case-insensitive name), in order. */
+		List<String> headers(String name) {
+			List<String> values = new ArrayList<>();
+			for (String line : head.split("\r\n")) {
+				int colon = line.indexOf(':');
+				if (colon > 0 && line.substring(0, colon).equalsIgnoreCase(name)) {
+					values.add(line.substring(colon + 1).trim());
+				}
+			}
+			return values;
+		}
+
+		String bodyText() {
+			return new String(body, StandardCharsets.ISO_8859_1);
+		}
+
+	}
+
+	private final ServerSocket server;
+
+	private final List<Received> received = new CopyOnWriteArrayList<>();
+
+	private final List<Socket> open = new CopyOnWriteArrayList<>();
+
+	private volatile boolean closed;
+
+	RecordingReplica() throws IOException {
+		server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
+		daemon("recording-replica", this::acceptLoop);
+	}
+
+	private static void daemon(String name, Runnable task) {
+		Thread t = new Thread(task, name);
+		t.setDaemon(true);
+		t.start();
+	}
+
+	String url() {
+		return "http://127.0.0.1:" + server.getLocalPort();
+	}
+
+	/** Everything received so far (complete requests and bodies that never ended). */
+	List<Received> received() {
+		return List.copyOf(received);
+	}
+
+	/** Received requests from index {@code from} on. */
+	List<Received> since(int from) {
+		List<Received> all = received();
+		return all.subList(Math.min(from, all.size()), all.size());
+	}
+
+	int count() {
+		return received.size();
+	}
+
+	private void acceptLoop() {
+		while (!closed) {
+			try {
+				Socket s = server.accept();
+				open.add(s);
+				daemon("recording-replica-conn", () -> serve(s));
+			}
+			catch (IOException e) {
+				return;
+			}
+		}
+	}
+
+	private void serve(Socket socket) {
+		try (socket) {
+			socket.setSoTimeout(30_000);
+			InputStream in = socket.getInputStream();
+			OutputStream out = socket.getOutputStream();
+			while (true) {
+				String head = readHead(in);
+				if (head == null) {
+					return;
+				}
+				ByteArrayOutputStream body = new ByteArrayOutputStream();
+				boolean complete = readBody(head, in, body);
+				Received r = new Received(head, body.toByteArray(), complete);
+				received.add(r);
+				if (!complete) {
+					return;
+				}
+				String target = r.target();
+				if (target.startsWith("/broken/")) {
+					if (!broken(target.substring("/broken/".length()), out)) {
+						return;
+					}
+					continue;
+				}
+				if (target.startsWith("/slow/")) {
+					Thread.sleep(Long.parseLong(target.substring("/slow/".length())));
+				}
+				byte[] answer = ("rec " + r.method() + " " + target + " body=" + r.body().length)
+					.getBytes(StandardCharsets.ISO_8859_1);
+				out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + answer.length
+						+ "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+				out.write(answer);
+				out.flush();
+			}
+		}
+		catch (IOException | InterruptedException | RuntimeException e) {
+			// the gateway closed or reset the connection: that is what some cases expect
+		}
+		finally {
+			open.remove(socket);
+		}
+	}
+
+	/**
+	 * Writes one broken answer; returns whether the connection stays open for the next request.
+	 * Each answer is followed, on the same connection, by bytes shaped like a second response, so
+	 * that a gateway that reuses the connection would hand them to the next client.
+	 */
+	private static boolean broken(String name, OutputStream out) throws IOException {
+		String smuggled = "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nSMUGGLED";
+		String big = "X-Big: " + "a".repeat(70_000) + "\r\n";
+		String many = "X-Many: 1\r\n".repeat(300);
+		String answer = switch (name) {
+			// the body ends before its Content-Length, then the replica closes
+			case "short-body" -> "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + "partial-1 ";
+			// a chunked body without its last chunk, then the replica closes
+			case "no-last-chunk" -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\npartial-2 \r\n";
+			case "cl-plus" -> "HTTP/1.1 200 OK\r\nContent-Length: +3\r\n\r\nabc" + smuggled;
+			case "cl-minus" -> "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nabc" + smuggled;
+			case "cl-hex" -> "HTTP/1.1 200 OK\r\nContent-Length: 0x3\r\n\r\nabc" + smuggled;
+			case "cl-space" -> "HTTP/1.1 200 OK\r\nContent-Length: 3 3\r\n\r\nabc" + smuggled;
+			case "cl-empty" -> "HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\nabc" + smuggled;
+			case "cl-list" -> "HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\nabc" + smuggled;
+			case "cl-dup" -> "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 45\r\n\r\nabc" + smuggled;
+			case "cl-dup-same" -> "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "cl-te" -> "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+					+ smuggled;
+			case "te-gzip" -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nabc" + smuggled;
+			case "te-chunked-gzip" -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+					+ smuggled;
+			case "te-twice" -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+					+ "3\r\nabc\r\n0\r\n\r\n" + smuggled;
+			case "te-space" -> "HTTP/1.1 200 OK\r\nTransfer-Encoding : chunked\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "obs-fold" -> "HTTP/1.1 200 OK\r\nX-Folded: one\r\n two\r\nContent-Length: 3\r\n\r\nabc";
+			case "bad-chunk" -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n" + smuggled;
+			case "big-header" -> "HTTP/1.1 200 OK\r\n" + big + "Content-Length: 3\r\n\r\nabc";
+			case "many-headers" -> "HTTP/1.1 200 OK\r\n" + many + "Content-Length: 3\r\n\r\nabc";
+			case "switching" -> "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+					+ smuggled;
+			case "crlf-header" -> "HTTP/1.1 200 OK\r\nX-Bad: a\rb\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			default -> "HTTP/1.1 404 Not Found\r\nContent-Length: 7\r\n\r\nunknown";
+		};
+		out.write(answer.getBytes(StandardCharsets.ISO_8859_1));
+		out.flush();
+		// truncations close; the others keep the connection open, so reuse would leak their extra bytes
+		return !name.equals("short-body") && !name.equals("no-last-chunk");
+	}
+
+	/** The request head up to and including the blank line; null at a clean end of the connection. */
+	private static String readHead(InputStream in) throws IOException {
+		ByteArrayOutputStream head = new ByteArrayOutputStream();
+		int state = 0;
+		while (state < 4) {
+			int b = in.read();
+			if (b < 0) {
+				return null;
+			}
+			head.write(b);
+			state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
+			if (head.size() > 256 * 1024) {
+				throw new IOException("request head too large");
+			}
+		}
+		return head.toString(StandardCharsets.ISO_8859_1);
+	}
+
+	/** Reads the body the strict way; false when it did not end properly. */
+	private static boolean readBody(String head, InputStream in, ByteArrayOutputStream body) throws IOException {
+		Received probe = new Received(head, new byte[0], true);
+		List<String> te = probe.headers("Transfer-Encoding");
+		List<String> cl = probe.headers("Content-Length");
+		try {
+			if (!te.isEmpty()) {
+				if (te.size() != 1 || !te.get(0).equalsIgnoreCase("chunked") || !cl.isEmpty()) {
+					return false;
+				}
+				while (true) {
+					String sizeLine = readLine(in);
+					int semi = sizeLine.indexOf(';');
+					int size = Integer.parseInt(semi < 0 ? sizeLine : sizeLine.substring(0, semi), 16);
+					if (size == 0) {
+						while (!readLine(in).isEmpty()) {
+							// trailers: not part of the body
+						}
+						return true;
+					}
+					byte[] chunk = in.readNBytes(size);
+					body.write(chunk);
+					if (chunk.length < size || !readLine(in).isEmpty()) {
+						return false;
+					}
+				}
+			}
+			if (cl.size() > 1) {
+				return false;
+			}
+			long length = cl.isEmpty() ? 0 : Long.parseLong(cl.get(0));
+			byte[] bytes = in.readNBytes((int) length);
+			body.write(bytes);
+			return bytes.length == length;
+		}
+		catch (IOException | NumberFormatException e) {
+			return false;
+		}
+	}
+
+	private static String readLine(InputStream in) throws IOException {
+		StringBuilder sb = new StringBuilder();
+		while (true) {
+			int b = in.read();
+			if (b < 0) {
+				throw new IOException("connection ended inside a line");
+			}
+			if (b == '\r') {
+				if (in.read() != '\n') {
+					throw new IOException("bare CR");
+				}
+				return sb.toString();
+			}
+			sb.append((char) b);
+		}
+	}
+
+	@Override
+	public void close() throws IOException {
+		closed = true;
+		server.close();
+		for (Socket s : open) {
+			s.close();
+		}
+	}
+
+	static String lower(String s) {
+		return s.toLowerCase(Locale.ROOT);
+	}
+
+}
