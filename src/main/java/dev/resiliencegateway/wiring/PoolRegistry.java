@@ -154,6 +154,20 @@ public final class PoolRegistry implements SmartLifecycle {
 		checks.close();
 	}
 
+	/**
+	 * Started before the web server and stopped after it: ticks, checks and discovery keep running
+	 * while the web server drains its requests at shutdown, so an ejection can still expire and a
+	 * replica that fails during the drain is still routed around. (The default phase would stop the
+	 * pools first, at the very start of shutdown.)
+	 */
+	@Override
+	public int getPhase() {
+		return PHASE;
+	}
+
+	/** Below the web server's start/stop phase (Boot's WebServerStartStopLifecycle, DEFAULT_PHASE - 2048). */
+	static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 4096;
+
 	@Override
 	public boolean isRunning() {
 		return running;
