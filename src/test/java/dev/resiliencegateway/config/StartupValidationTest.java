@@ -48,6 +48,18 @@ class StartupValidationTest {
 	}
 
 	@Test
+	void edgeKeys() {
+		assertThat(startupFailure("--resilience.gateway.edge.underscore-headers=allow"))
+			.isEqualTo("resilience.gateway.edge.underscore-headers: 'allow' (expected: reject or drop)");
+		assertThat(startupFailure("--resilience.gateway.edge.max-header-size=100KB"))
+			.isEqualTo("resilience.gateway.edge.max-header-size: '102400B' (expected: a size from 1KB to 60KB)");
+		assertThat(startupFailure("--resilience.gateway.edge.extra-methods=TRACE")).startsWith(
+				"resilience.gateway.edge.extra-methods[0]: 'TRACE' (expected: a method name");
+		assertThat(startupFailure("--resilience.gateway.route-defaults.max-body-size=-1B"))
+			.isEqualTo("resilience.gateway.route-defaults.max-body-size: '-1B' (expected: 0 (no limit) or a size such as 10MB)");
+	}
+
+	@Test
 	void unknownPool() {
 		assertThat(startupFailure(ROUTE + "uri=lb://payments")).isEqualTo(
 				"spring.cloud.gateway.server.webmvc.routes[0].uri: 'lb://payments' (expected: the name of a pool under "
