@@ -10,8 +10,8 @@ import jakarta.servlet.http.HttpServletRequest;
 
 import org.springframework.http.HttpHeaders;
 
-import dev.resiliencegateway.edge.RequestIds;
 import dev.resiliencegateway.config.TrustedProxies;
+import dev.resiliencegateway.edge.RequestIds;
 
 /**
  * The header fields sent to the replica: the client's (after route filters), minus hop-by-hop

@@ -32,11 +32,11 @@ import org.springframework.web.servlet.function.ServerResponse;
 import org.springframework.web.util.UriComponentsBuilder;
 import org.springframework.web.util.UriUtils;
 
-import dev.resiliencegateway.edge.RequestIds;
 import dev.resiliencegateway.balancing.Balancer;
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
 import dev.resiliencegateway.edge.ConnectionAbort;
+import dev.resiliencegateway.edge.RequestIds;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
 import dev.resiliencegateway.health.Ticker;

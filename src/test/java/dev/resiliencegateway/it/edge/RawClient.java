@@ -81,22 +81,16 @@ final class RawClient implements AutoCloseable {
 	}
 
 	private Response read(boolean headRequest, boolean interim) throws IOException {
-		ByteArrayOutputStream head = new ByteArrayOutputStream();
-		int state = 0;
+		String h;
 		try {
-			while (state < 4) {
-				int b = in.read();
-				if (b < 0) {
-					return null;
-				}
-				head.write(b);
-				state = (b == '\r' && (state == 0 || state == 2)) || (b == '\n' && (state == 1 || state == 3)) ? state + 1 : 0;
-			}
+			h = RecordingReplica.readHead(in);
 		}
 		catch (SocketException e) {
 			return null; // reset before any response
 		}
-		String h = head.toString(StandardCharsets.ISO_8859_1);
+		if (h == null) {
+			return null;
+		}
 		int status = Integer.parseInt(h.substring(9, 12));
 		Response probe = new Response(status, h, new byte[0], false);
 		if (status >= 100 && status < 200 && status != 101) {

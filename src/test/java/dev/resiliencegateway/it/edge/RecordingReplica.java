@@ -197,8 +197,8 @@ final class RecordingReplica implements AutoCloseable {
 		return !name.equals("short-body") && !name.equals("no-last-chunk");
 	}
 
-	/** The request head up to and including the blank line; null at a clean end of the connection. */
-	private static String readHead(InputStream in) throws IOException {
+	/** A message head up to and including the blank line; null when the connection ends first. */
+	static String readHead(InputStream in) throws IOException {
 		ByteArrayOutputStream head = new ByteArrayOutputStream();
 		int state = 0;
 		while (state < 4) {
