@@ -4,11 +4,12 @@
 #   bench/run.sh                                  # every scenario, 30 s each, all systems
 #   bench/run.sh --scenarios=crash,hang --rate=300 --duration=30 --fault-start=10 --fault-end=20
 #   bench/run.sh --overhead                       # also max throughput with wrk
+#   bench/run.sh --overload --systems=resilience-gateway,nginx   # goodput at 2x and 4x the peak
 # Writes docs/benchmarks/results.md and docs/benchmarks/chart-*.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-for tool in nginx haproxy caddy wrk; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+for tool in nginx haproxy caddy wrk hey; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
   pkgs=("${need[@]/nginx/nginx-light}")
   DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}" >/dev/null

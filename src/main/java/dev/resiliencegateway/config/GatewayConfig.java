@@ -23,12 +23,12 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 
 	public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
 
-	/** Below Tomcat's response header buffer (server.tomcat.max-http-response-header-size, 64KB here). */
-	public static final int DEFAULT_MAX_RESPONSE_HEADER_SIZE = 32 * 1024;
+	/** nginx's proxy_buffer_size; below Tomcat's response head buffer (server.tomcat.max-http-response-header-size, 16KB here). */
+	public static final int DEFAULT_MAX_RESPONSE_HEADER_SIZE = 8 * 1024;
 
 	public static final long DEFAULT_MAX_BODY_SIZE = 10L * 1024 * 1024;
 
-	public static final EdgeSettings DEFAULT_EDGE = new EdgeSettings(8 * 1024, 16 * 1024, 100, false, Set.of());
+	public static final EdgeSettings DEFAULT_EDGE = new EdgeSettings(8 * 1024, 16 * 1024, 100, false, Set.of(), 1024);
 
 	public static final Duration DEFAULT_DISCOVERY_REFRESH = Duration.ofSeconds(5);
 
@@ -62,9 +62,10 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	/**
 	 * @param dropUnderscoreHeaders drop header fields whose name has {@code _} instead of rejecting the request
 	 * @param extraMethods methods allowed besides the standard ones, exactly as spelled
+	 * @param maxInFlight requests in flight on the traffic port beyond which new ones get 503 at once
 	 */
 	public record EdgeSettings(int maxRequestLine, int maxHeaderSize, int maxHeaderCount, boolean dropUnderscoreHeaders,
-			Set<String> extraMethods) {
+			Set<String> extraMethods, int maxInFlight) {
 	}
 
 	/**

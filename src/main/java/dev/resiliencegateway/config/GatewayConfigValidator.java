@@ -52,7 +52,7 @@ public final class GatewayConfigValidator {
 				atLeast(P + ".upstream.max-connections", u.maxConnections(), DEFAULT_MAX_CONNECTIONS, 1),
 				positive(P + ".upstream.idle-timeout", u.idleTimeout(), DEFAULT_IDLE_TIMEOUT),
 				size(P + ".upstream.max-response-header-size", u.maxResponseHeaderSize(), DEFAULT_MAX_RESPONSE_HEADER_SIZE,
-						1024, 60 * 1024));
+						1024, 12 * 1024));
 		GatewayConfig.EdgeSettings edge = edge(props.edge());
 
 		Map<String, PoolConfig> pools = new LinkedHashMap<>();
@@ -119,15 +119,17 @@ public final class GatewayConfigValidator {
 			extra.add(m);
 		}
 		return new GatewayConfig.EdgeSettings(
-				size(key + ".max-request-line", e.maxRequestLine(), d.maxRequestLine(), 256, 60 * 1024),
-				size(key + ".max-header-size", e.maxHeaderSize(), d.maxHeaderSize(), 1024, 60 * 1024),
+				size(key + ".max-request-line", e.maxRequestLine(), d.maxRequestLine(), 256, 16 * 1024),
+				size(key + ".max-header-size", e.maxHeaderSize(), d.maxHeaderSize(), 1024, 24 * 1024),
 				atLeast(key + ".max-header-count", e.maxHeaderCount(), d.maxHeaderCount(), 1),
-				underscores.equals("drop"), java.util.Set.copyOf(extra));
+				underscores.equals("drop"), java.util.Set.copyOf(extra),
+				atLeast(key + ".max-in-flight", e.maxInFlight(), d.maxInFlight(), 1));
 	}
 
 	/**
-	 * A size within bounds. The upper bounds stay below the 64KB buffers the gateway gives Tomcat for a
-	 * request head and a response head, so the gateway's limit, with its precise status, always comes first.
+	 * A size within bounds. The upper bounds stay below the buffers the gateway gives Tomcat (32KB for a
+	 * request head, 16KB for a response head), so the gateway's limit, with its precise status, comes
+	 * first. Tomcat allocates those buffers for every connection it serves, so they are kept small.
 	 */
 	private static int size(String key, org.springframework.util.unit.DataSize value, int dflt, int min, int max) {
 		if (value == null) {

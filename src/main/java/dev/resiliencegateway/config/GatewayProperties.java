@@ -40,9 +40,11 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * {@code drop} (not forwarded); backends such as CGI and nginx read {@code _} and {@code -} alike
 	 * @param extraMethods methods forwarded besides GET, HEAD, POST, PUT, DELETE, PATCH and OPTIONS,
 	 * exactly as spelled (methods are case-sensitive); others get 501, TRACE and CONNECT 405
+	 * @param maxInFlight requests in flight on the traffic port; beyond it, 503 with Retry-After at once
+	 * (default 1024, Envoy's max_requests)
 	 */
 	public record Edge(DataSize maxRequestLine, DataSize maxHeaderSize, Integer maxHeaderCount, String underscoreHeaders,
-			@DefaultValue List<String> extraMethods) {
+			@DefaultValue List<String> extraMethods, Integer maxInFlight) {
 	}
 
 	/**
@@ -61,7 +63,8 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * @param maxConnectionsPerReplica pooled keep-alive connections per replica (default 512)
 	 * @param maxConnections pooled connections in all (default 4096)
 	 * @param idleTimeout a pooled connection idle this long is closed (default 30s)
-	 * @param maxResponseHeaderSize a replica's response header fields together (default 32KB); more: 502
+	 * @param maxResponseHeaderSize a replica's response header fields together (default 8KB, nginx's
+	 * proxy_buffer_size); more: 502
 	 */
 	public record Upstream(Duration connectTimeout, Integer maxConnectionsPerReplica, Integer maxConnections,
 			Duration idleTimeout, DataSize maxResponseHeaderSize) {

@@ -18,6 +18,10 @@ final class ProblemWriter {
 			boolean close) throws IOException {
 		response.setStatus(status);
 		response.setContentType("application/problem+json");
+		if (!response.containsHeader(RequestIds.HEADER)) {
+			// an error dispatch the request id filter did not see (Tomcat refused the request first)
+			response.setHeader(RequestIds.HEADER, requestId);
+		}
 		if (close) {
 			// Tomcat closes the connection after this answer and swallows no unread body
 			response.setHeader("Connection", "close");

@@ -4,12 +4,18 @@ import java.util.EnumSet;
 
 import jakarta.servlet.DispatcherType;
 
+import org.apache.catalina.Valve;
+import org.apache.catalina.core.StandardHost;
+import org.apache.catalina.valves.ErrorReportValve;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.context.annotation.Bean;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 
@@ -17,6 +23,8 @@ import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.edge.ConnectionAbort;
 import dev.resiliencegateway.edge.EdgeFilter;
 import dev.resiliencegateway.edge.ErrorDispatchFilter;
+import dev.resiliencegateway.edge.LoadShedding;
+import dev.resiliencegateway.edge.ProblemReportValve;
 
 /**
  * The traffic port's edge: the request checks that run before any route, the error dispatch that
@@ -43,16 +51,43 @@ public class EdgeConfiguration {
 		return registration;
 	}
 
+	/** The cap on requests in flight on the traffic port, with {@code gateway_shed_total} and {@code gateway_in_flight}. */
+	@Bean
+	LoadShedding loadShedding(GatewayConfig config, MeterRegistry meters) {
+		Counter shed = Counter.builder("gateway.shed")
+			.description("Requests refused with 503 because the gateway was at its limit of requests in flight")
+			.register(meters);
+		LoadShedding shedding = new LoadShedding(config.edge().maxInFlight(), shed::increment);
+		Gauge.builder("gateway.in.flight", shedding, LoadShedding::inFlight)
+			.description("Requests in flight on the traffic port")
+			.register(meters);
+		return shedding;
+	}
+
 	/**
-	 * Tomcat settings with no Boot property: the valve that can cut a connection; 100-continue sent
+	 * Tomcat settings with no Boot property: load shedding first (a refusal must be cheap), then the
+	 * valve that can cut a connection; Tomcat's own error
+	 * answers as problem+json; 100-continue sent
 	 * only when the gateway reads the body (so a 413 goes out without a 100 first); and Tomcat's own
 	 * header count limit set well above the gateway's, so the gateway answers 431 rather than Tomcat 400.
 	 */
 	@Bean
 	@ConditionalOnClass(TomcatServletWebServerFactory.class)
-	WebServerFactoryCustomizer<TomcatServletWebServerFactory> edgeTomcat(GatewayConfig config) {
+	WebServerFactoryCustomizer<TomcatServletWebServerFactory> edgeTomcat(GatewayConfig config, LoadShedding shedding) {
 		return factory -> {
-			factory.addContextValves(new ConnectionAbort());
+			factory.addContextValves(shedding, new ConnectionAbort());
+			// Tomcat's own refusals as problem+json: swap the host's error report valve (Boot adds one)
+			factory.addContextCustomizers(context -> {
+				if (context.getParent() instanceof StandardHost host) {
+					for (Valve valve : host.getPipeline().getValves()) {
+						if (valve instanceof ErrorReportValve) {
+							host.getPipeline().removeValve(valve);
+						}
+					}
+					host.setErrorReportValveClass(ProblemReportValve.class.getName());
+					host.getPipeline().addValve(new ProblemReportValve());
+				}
+			});
 			factory.addConnectorCustomizers(connector -> {
 				connector.setProperty("continueResponseTiming", "onRead");
 				connector.setProperty("maxHeaderCount", String.valueOf(Math.max(1000, config.edge().maxHeaderCount() * 4)));

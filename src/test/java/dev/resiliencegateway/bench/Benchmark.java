@@ -52,6 +52,11 @@ public final class Benchmark {
 			replicas.add(new DemoReplica("replica-" + i, 0).start());
 		}
 		List<Integer> ports = replicas.stream().map(DemoReplica::port).toList();
+		if (a.containsKey("overload")) {
+			Overload.run(a, replicas, work, javaHome, jar);
+			replicas.forEach(DemoReplica::close);
+			System.exit(0);
+		}
 		StringBuilder md = new StringBuilder();
 		md.append("# Benchmark results ").append(LocalDate.now()).append("\n\n")
 			.append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores; load generator, replicas and the system under test share them. ")

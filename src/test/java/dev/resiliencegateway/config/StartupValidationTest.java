@@ -52,7 +52,9 @@ class StartupValidationTest {
 		assertThat(startupFailure("--resilience.gateway.edge.underscore-headers=allow"))
 			.isEqualTo("resilience.gateway.edge.underscore-headers: 'allow' (expected: reject or drop)");
 		assertThat(startupFailure("--resilience.gateway.edge.max-header-size=100KB"))
-			.isEqualTo("resilience.gateway.edge.max-header-size: '102400B' (expected: a size from 1KB to 60KB)");
+			.isEqualTo("resilience.gateway.edge.max-header-size: '102400B' (expected: a size from 1KB to 24KB)");
+		assertThat(startupFailure("--resilience.gateway.edge.max-in-flight=0"))
+			.isEqualTo("resilience.gateway.edge.max-in-flight: 0 (expected: >= 1)");
 		assertThat(startupFailure("--resilience.gateway.edge.extra-methods=TRACE")).startsWith(
 				"resilience.gateway.edge.extra-methods[0]: 'TRACE' (expected: a method name");
 		assertThat(startupFailure("--resilience.gateway.route-defaults.max-body-size=-1B"))

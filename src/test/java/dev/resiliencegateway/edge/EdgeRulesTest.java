@@ -18,7 +18,7 @@ class EdgeRulesTest {
 
 	private static final EdgeSettings DEFAULTS = GatewayConfig.DEFAULT_EDGE;
 
-	private static final EdgeSettings WEBDAV = new EdgeSettings(8192, 16384, 100, true, Set.of("PROPFIND"));
+	private static final EdgeSettings WEBDAV = new EdgeSettings(8192, 16384, 100, true, Set.of("PROPFIND"), 1024);
 
 	private static Integer status(Rejection r) {
 		return r == null ? null : r.status();
