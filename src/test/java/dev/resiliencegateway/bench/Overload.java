@@ -37,6 +37,7 @@ final class Overload {
 			.mapToInt(Integer::parseInt).toArray();
 		Duration step = Duration.ofSeconds(Long.parseLong(a.getOrDefault("duration", "10")));
 		Duration timeout = Duration.ofMillis(Long.parseLong(a.getOrDefault("timeout-ms", "2000")));
+		WORKERS = Integer.parseInt(a.getOrDefault("workers", "200"));
 		List<Integer> ports = replicas.stream().map(DemoReplica::port).toList();
 		// this JVM (the replicas) and the load generator on the first core; each system gets the second
 		new ProcessBuilder("taskset", "-a", "-p", "-c", "0", String.valueOf(ProcessHandle.current().pid()))
@@ -46,11 +47,12 @@ final class Overload {
 			.append(timeout.toMillis()).append(" ms; goodput = answers of 200 within the timeout per second. ")
 			.append("Peak = the best goodput over the rates ").append(Arrays.toString(rates))
 			.append("; then 2x and 4x the rate that gave it, then half of it (recovery). ")
-			.append("The system under test has the second core to itself; hey (200 workers, each at rate/200 per second, ")
+			.append("The system under test has the second core to itself; hey (" + WORKERS + " workers, each at rate/" + WORKERS + " per second, ")
 			.append("one request out at most: bounded open loop) and the replicas share the first.\n\n")
 			.append("Command: `bench/run.sh --overload")
 			.append(a.containsKey("systems") ? " --systems=" + a.get("systems") : "")
-			.append(a.containsKey("rates") ? " --rates=" + a.get("rates") : "").append("`\n\n")
+			.append(a.containsKey("rates") ? " --rates=" + a.get("rates") : "")
+			.append(a.containsKey("workers") ? " --workers=" + a.get("workers") : "").append("`\n\n")
 			.append("| system | step | offered req/s | goodput req/s | goodput / peak | shed (503) % | other failures % | p99 of 200s ms | p99 of 503s ms |\n")
 			.append("|---|---|---|---|---|---|---|---|---|\n");
 		int port = 19080;
@@ -70,7 +72,8 @@ final class Overload {
 				for (int m : new int[] { 2, 4 }) {
 					md.append(row(system, measure(system, running, replicas, m + "x peak", peak.rate() * m, step, timeout), peak));
 				}
-				md.append(row(system, measure(system, running, replicas, "recovery", peak.rate() / 2, step, timeout), peak));
+				Step recovery = measure(system, running, replicas, "recovery (half the peak rate)", peak.rate() / 2, step, timeout);
+				md.append(row(system, recovery, null).replace("|  |", String.format("| %.2f of offered |", recovery.goodput() / recovery.rate())));
 			}
 			port += 2;
 		}
@@ -81,21 +84,27 @@ final class Overload {
 		return md.toString();
 	}
 
-	/** Workers of the load generator: each keeps to its share of the rate and has one request out at most. */
-	static final int WORKERS = 200;
+	/**
+	 * Workers of the load generator: each keeps to its share of the rate and has one request out at
+	 * most. hey's workers tick in step, so N workers send bursts of N; with 2000 of them every system
+	 * here suffered from the bursts themselves (nginx's p99 at 2000 req/s went from 47 ms to 1.4 s),
+	 * so 200, and the gateway's shedding is measured with a cap below that
+	 * ({@code resilience-gateway-shedding}, max-in-flight 100).
+	 */
+	static int WORKERS = 200;
 
 	/**
 	 * One step with {@code hey} (bounded open loop: {@link #WORKERS} workers, each at rate / workers per
 	 * second, a worker that waits on an answer skips its missed turns), pinned to the first core while
 	 * the system under test has the second one to itself: on two shared cores the load generator,
-	 * not the system, would otherwise be what saturates (measured: nginx itself then kept 9 % of its
-	 * peak at 4x). Requests the generator could not send because its workers were all waiting count as
+	 * not the system, would otherwise be what saturates (measured with the JDK client as the generator:
+	 * nginx itself then kept 9 % of its peak at 4x). Requests the generator could not send because its workers were all waiting count as
 	 * not served.
 	 */
 	private static Step measure(String system, Systems.Running running, List<DemoReplica> replicas, String label,
 			int rate, Duration duration, Duration timeout) throws Exception {
 		System.out.printf("%s / %s at %d req/s ...%n", system, label, rate);
-		int perWorker = Math.max(1, (int) Math.ceil(rate / (double) WORKERS));
+		int perWorker = Math.max(1, rate / WORKERS);
 		long offered = (long) perWorker * WORKERS * duration.toSeconds();
 		Process hey = new ProcessBuilder("taskset", "-c", "0", "hey", "-z", duration.toSeconds() + "s", "-c",
 				String.valueOf(WORKERS), "-q", String.valueOf(perWorker), "-t", String.valueOf(timeout.toSeconds()), "-o", "csv",

@@ -46,6 +46,9 @@ final class Systems {
 			// the same, with hedging on for every route (GETs still waiting after the route's p95 get a second attempt)
 			case "resilience-gateway-hedged" -> gateway(name, replicaPorts, port, work, javaHome, jar,
 					List.of("--resilience.gateway.route-defaults.hedge.enabled=true"));
+			// the same, with a cap on requests in flight below the overload benchmark's 200 workers, so it sheds
+			case "resilience-gateway-shedding" -> gateway(name, replicaPorts, port, work, javaHome, jar,
+					List.of("--resilience.gateway.edge.max-in-flight=100"));
 			case "stock-scg" -> stock(replicaPorts, port, work, javaHome);
 			case "nginx" -> nginx(replicaPorts, port, work);
 			case "haproxy" -> haproxy(replicaPorts, port, work);
