@@ -115,8 +115,9 @@ public final class EdgeRules {
 		if (rawPath == null || !rawPath.startsWith("/")) {
 			return bad("the request target must be an absolute path");
 		}
-		byte[] decoded = new byte[rawPath.length()];
+		byte[] decoded = null; // only when the path has percent-encoding: most have none
 		int n = 0;
+		boolean highBytes = false;
 		for (int i = 0; i < rawPath.length(); i++) {
 			char c = rawPath.charAt(i);
 			if (c == '\\' || c < 0x21 || c == 0x7f) {
@@ -133,21 +134,30 @@ public final class EdgeRules {
 				if (b == '%' && i + 4 < rawPath.length() && hex(rawPath.charAt(i + 3)) >= 0 && hex(rawPath.charAt(i + 4)) >= 0) {
 					return bad("the path is percent-encoded twice");
 				}
+				if (decoded == null) {
+					decoded = new byte[rawPath.length()];
+					for (int j = 0; j < i; j++) {
+						decoded[n++] = (byte) rawPath.charAt(j);
+					}
+				}
 				decoded[n++] = (byte) b;
+				highBytes |= b >= 0x80;
 				i += 2;
 			}
-			else {
+			else if (decoded != null) {
 				decoded[n++] = (byte) c;
 			}
 		}
-		try {
-			StandardCharsets.UTF_8.newDecoder()
-				.onMalformedInput(CodingErrorAction.REPORT)
-				.onUnmappableCharacter(CodingErrorAction.REPORT)
-				.decode(ByteBuffer.wrap(decoded, 0, n));
-		}
-		catch (CharacterCodingException e) {
-			return bad("the path's percent-encoding is not valid UTF-8");
+		if (highBytes) {
+			try {
+				StandardCharsets.UTF_8.newDecoder()
+					.onMalformedInput(CodingErrorAction.REPORT)
+					.onUnmappableCharacter(CodingErrorAction.REPORT)
+					.decode(ByteBuffer.wrap(decoded, 0, n));
+			}
+			catch (CharacterCodingException e) {
+				return bad("the path's percent-encoding is not valid UTF-8");
+			}
 		}
 		String path = rawPath.length() > 1 && rawPath.endsWith("/") ? rawPath.substring(1, rawPath.length() - 1)
 				: rawPath.substring(1);

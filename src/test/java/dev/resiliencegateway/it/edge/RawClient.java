@@ -61,6 +61,10 @@ final class RawClient implements AutoCloseable {
 		return this;
 	}
 
+	InputStream input() {
+		return in;
+	}
+
 	/** Half-closes: the client sends nothing more. */
 	void shutdownOutput() throws IOException {
 		socket.shutdownOutput();

@@ -133,6 +133,17 @@ final class RecordingReplica implements AutoCloseable {
 					}
 					continue;
 				}
+				if (target.startsWith("/big/")) {
+					// a large answer, for clients that never read it
+					long n = Long.parseLong(target.substring("/big/".length()));
+					out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + n + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+					byte[] chunk = new byte[64 * 1024];
+					for (long sent = 0; sent < n; sent += chunk.length) {
+						out.write(chunk, 0, (int) Math.min(chunk.length, n - sent));
+					}
+					out.flush();
+					continue;
+				}
 				if (target.startsWith("/slow/")) {
 					Thread.sleep(Long.parseLong(target.substring("/slow/".length())));
 				}

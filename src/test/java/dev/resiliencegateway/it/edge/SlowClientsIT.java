@@ -2,9 +2,13 @@ package dev.resiliencegateway.it.edge;
 
 import java.time.Duration;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+
+import dev.resiliencegateway.exchange.UpstreamClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,6 +42,32 @@ class SlowClientsIT extends EdgeIT {
 			check(forwarded("GET /r23-other HTTP/1.1\r\nHost: x\r\n\r\n", r -> {
 			}));
 			assertThat(slow.closedWithin(READ_TIMEOUT.toMillis() * 3)).as("the stalled head is dropped").isTrue();
+		}
+	}
+
+	@Autowired
+	UpstreamClient upstream;
+
+	@Test
+	void row24AClientThatNeverReadsIsCutOffAndTheReplicaConnectionReleased() throws Exception {
+		try (RawClient client = new RawClient(port)) {
+			// 256 MB: far more than the socket buffers between client, gateway and replica hold
+			client.send("GET /big/268435456 HTTP/1.1\r\nHost: x\r\n\r\n");
+			Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> upstream.leasedConnections() > 0);
+			// the client reads nothing; the gateway's write times out after the read timeout
+			Awaitility.await().atMost(READ_TIMEOUT.multipliedBy(8)).until(() -> upstream.leasedConnections() == 0);
+			long received = 0;
+			try {
+				byte[] buffer = new byte[1 << 16];
+				int n;
+				while ((n = client.input().read(buffer)) >= 0) {
+					received += n;
+				}
+			}
+			catch (java.io.IOException reset) {
+				// cut off: as good as an end of stream
+			}
+			assertThat(received).as("the answer was cut off, not delivered whole").isLessThan(268435456L);
 		}
 	}
 
