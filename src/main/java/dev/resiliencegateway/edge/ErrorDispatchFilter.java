@@ -56,8 +56,9 @@ public final class ErrorDispatchFilter extends OncePerRequestFilter {
 			}
 		}
 		response.resetBuffer();
-		ProblemWriter.write(response, status, status == 408 ? "Request timeout" : status >= 500 ? "Internal error" : "Bad request",
-				detail, RequestIds.of(request), true);
+		org.springframework.http.HttpStatus known = org.springframework.http.HttpStatus.resolve(status);
+		ProblemWriter.write(response, status, known == null ? "Error" : known.getReasonPhrase(), detail, RequestIds.of(request),
+				true);
 	}
 
 }
