@@ -34,7 +34,7 @@ import dev.resiliencegateway.edge.ProblemReportValve;
 public class EdgeConfiguration {
 
 	@Bean
-	@ConditionalOnMissingBean(EdgeFilter.class)
+	@ConditionalOnMissingBean(name = "edgeFilter")
 	FilterRegistrationBean<EdgeFilter> edgeFilter(GatewayConfig config) {
 		FilterRegistrationBean<EdgeFilter> registration = new FilterRegistrationBean<>(new EdgeFilter(config.edge()));
 		// right after the request id filter, so refusals carry the id too
@@ -66,8 +66,7 @@ public class EdgeConfiguration {
 
 	/**
 	 * Tomcat settings with no Boot property: load shedding first (a refusal must be cheap), then the
-	 * valve that can cut a connection; Tomcat's own error
-	 * answers as problem+json; 100-continue sent
+	 * valve that can cut a connection; Tomcat's own error answers as problem+json; 100-continue sent
 	 * only when the gateway reads the body (so a 413 goes out without a 100 first); and Tomcat's own
 	 * header count limit set well above the gateway's, so the gateway answers 431 rather than Tomcat 400.
 	 */
