@@ -308,15 +308,6 @@ public final class ResilientExchange {
 				finish(route, done, Outcome.CANCELLED); // not the replica's failure
 				return Problems.clientBody(clientFailure.status(), requestId, route.id, clientFailure.getMessage());
 			}
-			if (result.response() != null) {
-				String invalid = ResponseFraming.violation(result.response(), config.upstream().maxResponseHeaderSize());
-				if (invalid != null) {
-					// never relayed, never reused: the connection is closed with whatever is left on it
-					result.abort();
-					result = new UpstreamClient.Result(null, result.request(), Outcome.RESET, "invalid response: " + invalid);
-					done.result = result;
-				}
-			}
 			if (progress.clientGone) {
 				if (result.response() != null) {
 					result.abort();
@@ -339,7 +330,7 @@ public final class ResilientExchange {
 						&& progress.attempts < policy.maxAttempts() && retryBudget(route);
 				if (!retry) {
 					progress.relayed = true;
-					return relay(done, route, requestId, progress.attempts, start);
+					return relay(done, route, progress.attempts, start);
 				}
 				result.abort();
 				finish(route, done, outcome);
@@ -631,7 +622,7 @@ public final class ResilientExchange {
 	}
 
 	/** Streams the replica's answer to the client; the attempt's outcome is recorded when the body ends. */
-	private ServerResponse relay(Attempt a, Route route, String requestId, int attempts, long start) {
+	private ServerResponse relay(Attempt a, Route route, int attempts, long start) {
 		UpstreamClient.Result result = a.result;
 		ClassicHttpResponse response = result.response();
 		int status = response.getCode();

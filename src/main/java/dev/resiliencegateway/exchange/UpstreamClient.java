@@ -77,6 +77,8 @@ public final class UpstreamClient implements AutoCloseable {
 		}
 	}
 
+	private final int maxResponseHeaderSize;
+
 	private final PoolingHttpClientConnectionManager connections;
 
 	private final CloseableHttpClient client;
@@ -86,6 +88,7 @@ public final class UpstreamClient implements AutoCloseable {
 	private final CloseableHttpClient checkedClient;
 
 	public UpstreamClient(UpstreamSettings settings) {
+		this.maxResponseHeaderSize = settings.maxResponseHeaderSize();
 		this.connections = connectionManager(settings, TimeValue.ofSeconds(2));
 		this.client = client(settings, connections);
 		// Requests that must not reach a replica twice get their own pool, whose connections are checked
@@ -162,7 +165,9 @@ public final class UpstreamClient implements AutoCloseable {
 	}
 
 	/**
-	 * Sends a prepared attempt and waits for the response headers.
+	 * Sends a prepared attempt and waits for the response headers. A response head with ambiguous
+	 * framing ({@link ResponseFraming}) is never handed out: its connection is closed, not pooled,
+	 * and the attempt fails as a reset.
 	 *
 	 * @param atMostOnce the request must not reach a replica twice: use a connection checked just now
 	 */
@@ -170,6 +175,12 @@ public final class UpstreamClient implements AutoCloseable {
 		try {
 			ClassicHttpResponse response = (atMostOnce ? checkedClient : client).executeOpen(HttpHost.create(replica.uri()),
 					request, null);
+			String invalid = ResponseFraming.violation(response, maxResponseHeaderSize);
+			if (invalid != null) {
+				Result refused = new Result(response, request, null, null);
+				refused.abort();
+				return new Result(null, request, Outcome.RESET, "invalid response: " + invalid);
+			}
 			return new Result(response, request, null, null);
 		}
 		catch (IOException | RuntimeException e) {
