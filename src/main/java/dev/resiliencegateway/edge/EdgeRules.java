@@ -187,8 +187,13 @@ public final class EdgeRules {
 
 	/** A value safe to echo in a problem detail: printable ASCII, at most 64 characters. */
 	static String printable(String s) {
+		return printable(s, 64);
+	}
+
+	/** A value safe to echo in a message: printable ASCII (others as '?'), at most {@code max} characters. */
+	public static String printable(String s, int max) {
 		StringBuilder sb = new StringBuilder();
-		for (int i = 0; i < s.length() && sb.length() < 64; i++) {
+		for (int i = 0; i < s.length() && sb.length() < max; i++) {
 			char c = s.charAt(i);
 			sb.append(c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? c : '?');
 		}

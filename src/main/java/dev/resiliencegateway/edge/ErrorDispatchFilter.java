@@ -56,9 +56,7 @@ public final class ErrorDispatchFilter extends OncePerRequestFilter {
 			}
 		}
 		response.resetBuffer();
-		org.springframework.http.HttpStatus known = org.springframework.http.HttpStatus.resolve(status);
-		ProblemWriter.write(response, status, known == null ? "Error" : known.getReasonPhrase(), detail, RequestIds.of(request),
-				true);
+		ProblemWriter.write(response, status, ProblemWriter.title(status), detail, RequestIds.of(request), true);
 	}
 
 }

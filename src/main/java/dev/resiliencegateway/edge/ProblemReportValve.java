@@ -1,15 +1,12 @@
 package dev.resiliencegateway.edge;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ErrorReportValve;
 import org.apache.coyote.ActionCode;
-import org.springframework.http.HttpStatus;
 
 /**
  * Tomcat's own refusals (a request it cannot parse, a header it rejects, a method it does not
@@ -31,20 +28,10 @@ public final class ProblemReportValve extends ErrorReportValve {
 		if (!ioAllowed.get()) {
 			return;
 		}
-		HttpStatus known = HttpStatus.resolve(status);
-		String title = known == null ? "Error" : known.getReasonPhrase();
-		String id = request.getAttribute(RequestIds.ATTRIBUTE) instanceof String s ? s : RequestIds.generate();
-		String json = "{\"type\":\"about:blank\",\"title\":\"" + title + "\",\"status\":" + status
-				+ ",\"detail\":\"the request was refused by the server before it reached a route\",\"requestId\":\"" + id + "\"}";
-		byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
 		try {
-			response.setContentType("application/problem+json");
-			response.setContentLength(bytes.length);
-			if (!response.containsHeader(RequestIds.HEADER)) {
-				response.setHeader(RequestIds.HEADER, id);
-			}
-			OutputStream out = response.getOutputStream();
-			out.write(bytes);
+			// the id of a request the id filter saw, else a fresh one
+			ProblemWriter.write(response, status, ProblemWriter.title(status),
+					"the request was refused by the server before it reached a route", RequestIds.of(request), false);
 			response.finishResponse();
 		}
 		catch (IOException | IllegalStateException e) {

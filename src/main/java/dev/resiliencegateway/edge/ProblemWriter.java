@@ -7,7 +7,8 @@ import jakarta.servlet.http.HttpServletResponse;
 
 /**
  * Writes a problem+json answer straight to the servlet response, for the places that run before or
- * outside Spring MVC (the edge filter, the error dispatch). Same shape as the exchange's problems.
+ * outside Spring MVC (the edge filter, the error dispatch, Tomcat's own refusals). Same shape as the
+ * exchange's problems.
  */
 final class ProblemWriter {
 
@@ -34,6 +35,12 @@ final class ProblemWriter {
 		byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
 		response.setContentLength(bytes.length);
 		response.getOutputStream().write(bytes);
+	}
+
+	/** The status's reason phrase as a problem title ("Method Not Allowed"), or "Error" for one Spring does not know. */
+	static String title(int status) {
+		org.springframework.http.HttpStatus known = org.springframework.http.HttpStatus.resolve(status);
+		return known == null ? "Error" : known.getReasonPhrase();
 	}
 
 	private static String quote(String s) {

@@ -39,14 +39,7 @@ final class Problems {
 	 */
 	static ServerResponse clientBody(int status, String requestId, String route, String detail) {
 		String title = status == 408 ? "Request timeout" : status == 413 ? "Content too large" : "Bad request";
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(HttpStatusCode.valueOf(status), detail);
-		problem.setProperty("error", title);
-		problem.setProperty("requestId", requestId);
-		problem.setProperty("route", route);
-		return ServerResponse.status(status)
-			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
-			.header("Connection", "close")
-			.body(problem);
+		return of(HttpStatusCode.valueOf(status), title, requestId, route, detail, null, true);
 	}
 
 	/**
@@ -60,6 +53,11 @@ final class Problems {
 
 	private static ServerResponse of(HttpStatusCode status, String title, String requestId, String route, String detail,
 			String retryAfter) {
+		return of(status, title, requestId, route, detail, retryAfter, false);
+	}
+
+	private static ServerResponse of(HttpStatusCode status, String title, String requestId, String route, String detail,
+			String retryAfter, boolean close) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
 		problem.setProperty("error", title);
 		problem.setProperty("requestId", requestId);
@@ -68,6 +66,9 @@ final class Problems {
 		ServerResponse.BodyBuilder builder = ServerResponse.status(status).contentType(MediaType.APPLICATION_PROBLEM_JSON);
 		if (retryAfter != null) {
 			builder.header("Retry-After", retryAfter);
+		}
+		if (close) {
+			builder.header("Connection", "close");
 		}
 		return builder.body(problem);
 	}

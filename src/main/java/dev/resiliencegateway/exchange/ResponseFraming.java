@@ -3,6 +3,8 @@ package dev.resiliencegateway.exchange;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
 
+import dev.resiliencegateway.edge.EdgeRules;
+
 /**
  * A replica's response head checked the strict way before any of it is relayed. Apache HttpClient
  * is lenient where a proxy must not be: it reads {@code Content-Length: +3} as 3, takes the first of
@@ -13,6 +15,10 @@ import org.apache.hc.core5.http.Header;
 final class ResponseFraming {
 
 	private ResponseFraming() {
+	}
+
+	private static String printable(String s) {
+		return EdgeRules.printable(s, 32);
 	}
 
 	/** What is wrong with the response head, or {@code null} when it is sound. */
@@ -67,15 +73,6 @@ final class ResponseFraming {
 			}
 		}
 		return true;
-	}
-
-	private static String printable(String s) {
-		StringBuilder sb = new StringBuilder();
-		for (int i = 0; i < s.length() && sb.length() < 32; i++) {
-			char c = s.charAt(i);
-			sb.append(c >= 0x20 && c < 0x7f ? c : '?');
-		}
-		return sb.toString();
 	}
 
 }
