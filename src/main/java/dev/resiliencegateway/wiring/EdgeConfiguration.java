@@ -67,7 +67,8 @@ public class EdgeConfiguration {
 	/**
 	 * Tomcat settings with no Boot property: load shedding first (a refusal must be cheap), then the
 	 * valve that can cut a connection; Tomcat's own error answers as problem+json; 100-continue sent
-	 * only when the gateway reads the body (so a 413 goes out without a 100 first); and Tomcat's own
+	 * only when the gateway reads the body (so a 413 goes out without a 100 first); no body parsed for
+	 * parameters; and Tomcat's own
 	 * header count limit set well above the gateway's, so the gateway answers 431 rather than Tomcat 400.
 	 */
 	@Bean
@@ -88,6 +89,10 @@ public class EdgeConfiguration {
 				}
 			});
 			factory.addConnectorCustomizers(connector -> {
+				// Tomcat never reads a form body to find request parameters: Gateway MVC filters that
+				// rebuild the request (StripPrefix, RewritePath, ...) ask for them, which would consume the
+				// body before the exchange could forward it. Query parameters are still parsed.
+				connector.setParseBodyMethods("");
 				connector.setProperty("continueResponseTiming", "onRead");
 				connector.setProperty("maxHeaderCount", String.valueOf(Math.max(1000, config.edge().maxHeaderCount() * 4)));
 			});

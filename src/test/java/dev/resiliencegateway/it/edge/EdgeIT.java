@@ -87,9 +87,14 @@ abstract class EdgeIT {
 		registry.add(routes + "[0].id", () -> "limited");
 		registry.add(routes + "[0].uri", () -> "lb://rec");
 		registry.add(routes + "[0].predicates[0]", () -> "Path=/limited/**");
-		registry.add(routes + "[1].id", () -> "edge");
+		// a route whose filter rebuilds the request (as StripPrefix and RewritePath do)
+		registry.add(routes + "[1].id", () -> "strip");
 		registry.add(routes + "[1].uri", () -> "lb://rec");
-		registry.add(routes + "[1].predicates[0]", () -> "Path=/**");
+		registry.add(routes + "[1].predicates[0]", () -> "Path=/strip/**");
+		registry.add(routes + "[1].filters[0]", () -> "StripPrefix=1");
+		registry.add(routes + "[2].id", () -> "edge");
+		registry.add(routes + "[2].uri", () -> "lb://rec");
+		registry.add(routes + "[2].predicates[0]", () -> "Path=/**");
 		registry.add("resilience.gateway.pools.rec.replicas[0].url", REPLICA::url);
 		registry.add("resilience.gateway.pools.rec.health-check.enabled", () -> "false");
 		// one replica that answers broken HTTP on purpose: never eject it, or later cases would get 503

@@ -156,6 +156,33 @@ class IntegrityDefectsIT extends EdgeIT {
 				}));
 	}
 
+	@ParameterizedTest(name = "a form body passes byte for byte through a filter that rebuilds the request: {0} {1}")
+	@MethodSource("formBodies")
+	void formBodiesArriveByteForByteThroughStripPrefix(String method, String body) throws Exception {
+		check(forwarded(method + " /strip/form?x=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+				+ "Content-Length: " + body.length() + "\r\n\r\n" + body, r -> {
+					assertThat(r.get(0).bodyText()).isEqualTo(body);
+					assertThat(r.get(0).target()).isEqualTo("/form?x=1");
+				}));
+	}
+
+	@Test
+	void aChunkedFormBodyPassesByteForByteThroughStripPrefix() throws Exception {
+		check(forwarded("POST /strip/form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+				+ "Transfer-Encoding: chunked\r\n\r\n9\r\none order\r\n0\r\n\r\n",
+				r -> assertThat(r.get(0).bodyText()).isEqualTo("one order")));
+	}
+
+	@ParameterizedTest(name = "a multipart body passes byte for byte: {0}")
+	@ValueSource(strings = { "/mp", "/strip/mp" })
+	void multipartBodiesArriveByteForByte(String path) throws Exception {
+		String body = "--b0undary\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\none order\r\n"
+				+ "--b0undary\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.bin\"\r\n"
+				+ "Content-Type: application/octet-stream\r\n\r\n%41\u00ff\u0000z\r\n--b0undary--\r\n";
+		check(forwarded("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b0undary\r\n"
+				+ "Content-Length: " + body.length() + "\r\n\r\n" + body, r -> assertThat(r.get(0).bodyText()).isEqualTo(body)));
+	}
+
 	// ---- smuggling through HTTP/1.0 -------------------------------------------------------------------------------------
 
 	@Test
