@@ -22,7 +22,7 @@ import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaEvent;
 import dev.resiliencegateway.health.ReplicaHealth;
 import dev.resiliencegateway.health.ReplicaStatus;
-import dev.resiliencegateway.health.Ticker;
+import dev.resiliencegateway.clock.Ticker;
 
 /**
  * {@code /actuator/replicas}: read every pool and replica and the recent events; with the operator's

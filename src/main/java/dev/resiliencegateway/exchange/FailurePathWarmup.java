@@ -25,7 +25,7 @@ import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
 import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.health.PoolHealth;
-import dev.resiliencegateway.health.Ticker;
+import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.pool.Replica;
 import dev.resiliencegateway.support.VirtualThreads;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

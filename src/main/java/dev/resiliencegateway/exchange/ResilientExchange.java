@@ -39,7 +39,7 @@ import dev.resiliencegateway.edge.ConnectionAbort;
 import dev.resiliencegateway.edge.RequestIds;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
-import dev.resiliencegateway.health.Ticker;
+import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.outcome.Outcome;
 import dev.resiliencegateway.retry.Backoff;
 import dev.resiliencegateway.retry.LatencyWindow;

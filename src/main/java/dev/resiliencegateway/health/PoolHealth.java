@@ -10,6 +10,7 @@ import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 import dev.resiliencegateway.balancing.ReplicaLoad;
+import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.pool.Replica;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 

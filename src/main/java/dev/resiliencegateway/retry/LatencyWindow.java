@@ -5,7 +5,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 
-import dev.resiliencegateway.health.Ticker;
+import dev.resiliencegateway.clock.Ticker;
 
 /**
  * The route's recent latencies (the last 1024 successful attempts) and their p95, recomputed at most

@@ -2,7 +2,7 @@ package dev.resiliencegateway.retry;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 
-import dev.resiliencegateway.health.Ticker;
+import dev.resiliencegateway.clock.Ticker;
 
 /**
  * Limits retries (or hedges) to a share of requests over a sliding window, with a small floor per

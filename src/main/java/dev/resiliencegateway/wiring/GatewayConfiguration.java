@@ -55,7 +55,7 @@ import dev.resiliencegateway.exchange.ResilientExchange;
 import dev.resiliencegateway.exchange.UpstreamClient;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaEvent;
-import dev.resiliencegateway.health.Ticker;
+import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.support.VirtualThreads;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.micrometer.core.instrument.MeterRegistry;

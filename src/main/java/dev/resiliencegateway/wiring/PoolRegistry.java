@@ -24,7 +24,7 @@ import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaEvent;
 import dev.resiliencegateway.health.ReplicaState;
-import dev.resiliencegateway.health.Ticker;
+import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.pool.Replica;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 

@@ -10,7 +10,7 @@ import io.micrometer.core.instrument.Tags;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
 import dev.resiliencegateway.health.ReplicaState;
-import dev.resiliencegateway.health.Ticker;
+import dev.resiliencegateway.clock.Ticker;
 
 /**
  * Per-replica gauges, refreshed every second from the pools (so replicas found by discovery appear

@@ -6,7 +6,7 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
-import dev.resiliencegateway.health.FakeTicker;
+import dev.resiliencegateway.clock.FakeTicker;
 
 class LatencyWindowTest {
 

@@ -5,7 +5,7 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
-import dev.resiliencegateway.health.FakeTicker;
+import dev.resiliencegateway.clock.FakeTicker;
 import dev.resiliencegateway.outcome.Outcome;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,4 +1,4 @@
-package dev.resiliencegateway.health;
+package dev.resiliencegateway.clock;
 
 /** Monotonic time in nanoseconds. Injected everywhere time matters so decisions run on a fake clock in tests. */
 @FunctionalInterface

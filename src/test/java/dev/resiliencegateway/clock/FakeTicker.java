@@ -1,4 +1,4 @@
-package dev.resiliencegateway.health;
+package dev.resiliencegateway.clock;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
