@@ -90,6 +90,38 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 			Duration backoffCap, int retryBudgetPercent, int retryBudgetFloor, Duration maxRetryAfter, long bufferLimit,
 			int maxConcurrent, long maxBodySize, boolean hedge, Duration hedgeDelay, Duration hedgeMinDelay, int hedgeBudgetPercent,
 			Fallback fallback) {
+
+		public RoutePolicy withAttempts(int maxAttempts, Duration perTryTimeout, Duration deadline) {
+			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
+					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
+					hedgeMinDelay, hedgeBudgetPercent, fallback);
+		}
+
+		public RoutePolicy withBackoff(Duration base, Duration cap) {
+			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, base, cap, retryBudgetPercent, retryBudgetFloor,
+					maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay, hedgeMinDelay,
+					hedgeBudgetPercent, fallback);
+		}
+
+		public RoutePolicy withLimits(long bufferLimit, int maxConcurrent, long maxBodySize) {
+			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
+					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
+					hedgeMinDelay, hedgeBudgetPercent, fallback);
+		}
+
+		/** @param delay fixed hedge delay, or {@code null} for the route's observed p95 */
+		public RoutePolicy withHedging(boolean hedge, Duration delay, Duration minDelay, int budgetPercent) {
+			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
+					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, delay, minDelay,
+					budgetPercent, fallback);
+		}
+
+		public RoutePolicy withFallback(Fallback fallback) {
+			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
+					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
+					hedgeMinDelay, hedgeBudgetPercent, fallback);
+		}
+
 	}
 
 	/**

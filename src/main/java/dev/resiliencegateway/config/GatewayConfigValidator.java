@@ -295,7 +295,7 @@ public final class GatewayConfigValidator {
 	}
 
 	static URI replicaUrl(String key, String url) {
-		String expected = "an absolute http or https URL such as http://10.0.0.5:8080";
+		String expected = "an absolute http or https URL such as http://orders-1.internal:8080";
 		if (url == null || url.isBlank()) {
 			throw new InvalidConfigurationException(key, url == null ? "(none)" : url, expected);
 		}

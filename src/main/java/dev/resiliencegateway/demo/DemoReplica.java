@@ -1,10 +1,8 @@
 package dev.resiliencegateway.demo;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -18,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import com.sun.net.httpserver.Headers;
 import dev.resiliencegateway.support.VirtualThreads;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -219,10 +216,10 @@ public final class DemoReplica implements AutoCloseable {
 		if (log != null) {
 			log.arrived(id);
 		}
-		byte[] body = readAll(ex.getRequestBody());
+		byte[] body = DemoHttp.readAll(ex.getRequestBody());
 		String requestId = ex.getRequestHeaders().getFirst("X-Request-Id");
 		if (record) {
-			recorded.add(new Recorded(ex.getRequestMethod(), ex.getRequestURI().toString(), copy(ex.getRequestHeaders()),
+			recorded.add(new Recorded(ex.getRequestMethod(), ex.getRequestURI().toString(), DemoHttp.copy(ex.getRequestHeaders()),
 					requestId));
 		}
 		Mode m = mode;
@@ -239,14 +236,14 @@ public final class DemoReplica implements AutoCloseable {
 			case RESET -> {
 				return; // closing the exchange without a response drops the connection
 			}
-			case SLOW -> sleep(delayMillis);
+			case SLOW -> DemoHttp.sleep(delayMillis);
 			default -> {
 			}
 		}
 		boolean fail = (m == Mode.FAILING && ThreadLocalRandom.current().nextDouble() < failRate)
 				|| m == Mode.LYING_HEALTH;
 		if (fail) {
-			send(ex, 500, "{\"replica\":\"" + id + "\",\"error\":\"injected failure\"}");
+			DemoHttp.send(ex, 500, "{\"replica\":\"" + id + "\",\"error\":\"injected failure\"}");
 			return;
 		}
 		if (ex.getRequestMethod().equals("POST") && requestId != null) {
@@ -260,8 +257,8 @@ public final class DemoReplica implements AutoCloseable {
 			}
 			return;
 		}
-		send(ex, 200, "{\"replica\":\"" + id + "\",\"path\":\"" + escape(path) + "\",\"requestId\":\""
-				+ escape(String.valueOf(requestId)) + "\"}");
+		DemoHttp.send(ex, 200, "{\"replica\":\"" + id + "\",\"path\":\"" + DemoHttp.escape(path) + "\",\"requestId\":\""
+				+ DemoHttp.escape(String.valueOf(requestId)) + "\"}");
 	}
 
 	private void health(HttpExchange ex) throws IOException {
@@ -270,22 +267,22 @@ public final class DemoReplica implements AutoCloseable {
 			case OUT_OF_SERVICE -> "OUT_OF_SERVICE";
 			default -> "UP";
 		};
-		send(ex, status.equals("UP") ? 200 : 503, "{\"status\":\"" + status + "\"}");
+		DemoHttp.send(ex, status.equals("UP") ? 200 : 503, "{\"status\":\"" + status + "\"}");
 	}
 
 	private void control(HttpExchange ex, String path) throws IOException {
-		readAll(ex.getRequestBody());
-		Map<String, String> q = query(ex.getRequestURI().getRawQuery());
+		DemoHttp.readAll(ex.getRequestBody());
+		Map<String, String> q = DemoHttp.query(ex.getRequestURI().getRawQuery());
 		switch (path) {
 			case "/control/mode" -> {
 				try {
 					Mode m = Mode.valueOf(q.getOrDefault("mode", "healthy").toUpperCase(Locale.ROOT).replace('-', '_'));
 					setMode(m, Double.parseDouble(q.getOrDefault("rate", "1.0")),
 							Long.parseLong(q.getOrDefault("delay", "1500")));
-					send(ex, 200, "{\"replica\":\"" + id + "\",\"mode\":\"" + m + "\"}");
+					DemoHttp.send(ex, 200, "{\"replica\":\"" + id + "\",\"mode\":\"" + m + "\"}");
 				}
 				catch (IllegalArgumentException e) {
-					send(ex, 400, "{\"error\":\"mode is one of healthy, failing, slow, hanging, reset, unhealthy, out-of-service, lying-health; rate 0..1; delay in ms\"}");
+					DemoHttp.send(ex, 400, "{\"error\":\"mode is one of healthy, failing, slow, hanging, reset, unhealthy, out-of-service, lying-health; rate 0..1; delay in ms\"}");
 				}
 			}
 			case "/control/stats" -> {
@@ -293,62 +290,16 @@ public final class DemoReplica implements AutoCloseable {
 					.append("\",\"served\":").append(served.get()).append(",\"executions\":{");
 				boolean first = true;
 				for (Map.Entry<String, AtomicInteger> e : executions.entrySet()) {
-					sb.append(first ? "" : ",").append('"').append(escape(e.getKey())).append("\":").append(e.getValue().get());
+					sb.append(first ? "" : ",").append('"').append(DemoHttp.escape(e.getKey())).append("\":").append(e.getValue().get());
 					first = false;
 				}
-				send(ex, 200, sb.append("}}").toString());
+				DemoHttp.send(ex, 200, sb.append("}}").toString());
 			}
 			case "/control/reset-stats" -> {
 				resetStats();
-				send(ex, 200, "{\"replica\":\"" + id + "\",\"reset\":true}");
+				DemoHttp.send(ex, 200, "{\"replica\":\"" + id + "\",\"reset\":true}");
 			}
-			default -> send(ex, 404, "{\"error\":\"unknown control path\"}");
-		}
-	}
-
-	private static void send(HttpExchange ex, int status, String json) throws IOException {
-		byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
-		ex.getResponseHeaders().set("Content-Type", "application/json");
-		ex.sendResponseHeaders(status, bytes.length);
-		try (OutputStream out = ex.getResponseBody()) {
-			out.write(bytes);
-		}
-	}
-
-	private static byte[] readAll(InputStream in) throws IOException {
-		return in.readAllBytes();
-	}
-
-	private static Map<String, List<String>> copy(Headers headers) {
-		Map<String, List<String>> out = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
-		headers.forEach((k, v) -> out.put(k, List.copyOf(v)));
-		return out;
-	}
-
-	private static Map<String, String> query(String raw) {
-		Map<String, String> out = new java.util.HashMap<>();
-		if (raw == null) {
-			return out;
-		}
-		for (String pair : raw.split("&")) {
-			int eq = pair.indexOf('=');
-			if (eq > 0) {
-				out.put(pair.substring(0, eq), java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
-			}
-		}
-		return out;
-	}
-
-	private static String escape(String s) {
-		return s.replace("\\", "\\\\").replace("\"", "\\\"");
-	}
-
-	private static void sleep(long millis) {
-		try {
-			Thread.sleep(millis);
-		}
-		catch (InterruptedException e) {
-			Thread.currentThread().interrupt();
+			default -> DemoHttp.send(ex, 404, "{\"error\":\"unknown control path\"}");
 		}
 	}
 

@@ -23,6 +23,8 @@ import org.springframework.web.servlet.function.ServerResponse;
 
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
+import dev.resiliencegateway.exchange.transport.ClientDisconnects;
+import dev.resiliencegateway.exchange.transport.UpstreamClient;
 import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.clock.Ticker;
@@ -76,9 +78,8 @@ public final class FailurePathWarmup {
 		}
 		ResilientExchange exchange = new ResilientExchange(client, config, Ticker.SYSTEM,
 				new GatewayMetrics(new SimpleMeterRegistry()), VirtualThreads.perTask("warm-up-hedge"), disconnects);
-		RoutePolicy policy = new RoutePolicy(1, Duration.ofMillis(50), Duration.ofSeconds(1), Duration.ofMillis(25),
-				Duration.ofMillis(250), 20, 3, Duration.ofSeconds(1), 1024 * 1024, 100, 0, false, null, Duration.ofMillis(10),
-				5, null);
+		RoutePolicy policy = GatewayConfig.DEFAULT_ROUTE.withAttempts(1, Duration.ofMillis(50), Duration.ofSeconds(1))
+			.withLimits(1024 * 1024, 100, 0);
 		this.hang = exchange.handlerFor("warm-up", pool("http://127.0.0.1:" + silent.getLocalPort(), environment),
 				policy, 100);
 		this.refuse = exchange.handlerFor("warm-up", pool("http://127.0.0.1:" + nobody, environment), policy, 100);

@@ -32,6 +32,12 @@ public record HealthPolicy(int consecutiveFailures, Duration baseEjection, Durat
 				unhealthyThreshold, healthyThreshold);
 	}
 
+	public HealthPolicy withSlowStart(Duration window) {
+		return new HealthPolicy(consecutiveFailures, baseEjection, maxEjection, ejectionJitter, maxEjectionPercent,
+				panicThresholdPercent, detectOnly, probeInterval, window, slowStartInitialShare, unhealthyThreshold,
+				healthyThreshold);
+	}
+
 	/**
 	 * Length of the next ejection: base x 2^ejections, capped, plus up to {@code ejectionJitter} of it
 	 * at random (the cap holds after jitter too).

@@ -5,12 +5,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.random.RandomGenerator;
 
 import dev.resiliencegateway.balancing.ReplicaLoad;
 import dev.resiliencegateway.clock.Ticker;
+import dev.resiliencegateway.outcome.Outcome;
 import dev.resiliencegateway.pool.Replica;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
@@ -39,6 +42,8 @@ public final class PoolHealth {
 			long errorPenaltyNanos, long initialLatencyNanos) {
 	}
 
+	private static final System.Logger LOG = System.getLogger(PoolHealth.class.getName());
+
 	private final String name;
 
 	private final Environment env;
@@ -48,6 +53,31 @@ public final class PoolHealth {
 	private volatile List<ReplicaHealth> replicas = List.of();
 
 	private volatile Snapshot snapshot = new Snapshot(List.of(), List.of(), List.of(), false);
+
+	/** Events waiting to be published once this pool's lock is released. */
+	private final Queue<ReplicaEvent> pending = new ConcurrentLinkedQueue<>();
+
+	/** What the replicas see of their pool. */
+	private final ReplicaHealth.Pool view = new ReplicaHealth.Pool() {
+
+		@Override
+		public HealthPolicy policy() {
+			return policy;
+		}
+
+		@Override
+		public long now() {
+			return env.ticker().nanos();
+		}
+
+		@Override
+		public void transitioned(ReplicaHealth replica, ReplicaStatus from, ReplicaStatus to) {
+			rebuild();
+			publish(new ReplicaEvent.Transition(name, replica.replica().id(), from.state(), to.state(), to.reason(),
+					env.wallClock().instant()));
+		}
+
+	};
 
 	public PoolHealth(String name, HealthPolicy policy, Environment env, List<Replica> initial) {
 		this.name = name;
@@ -62,10 +92,6 @@ public final class PoolHealth {
 
 	public HealthPolicy policy() {
 		return policy;
-	}
-
-	Ticker ticker() {
-		return env.ticker();
 	}
 
 	public Snapshot snapshot() {
@@ -99,15 +125,37 @@ public final class PoolHealth {
 			long until = joinState == ReplicaState.RECOVERING ? now + policy.slowStartWindow().toNanos() : 0;
 			ReplicaLoad load = new ReplicaLoad(env.latencyDecayNanos(), env.errorPenaltyNanos(),
 					env.initialLatencyNanos(), now);
-			next.add(new ReplicaHealth(r, this, load, env.breakers().apply(name + "@" + r.id()),
+			next.add(new ReplicaHealth(r, view, load, env.breakers().apply(name + "@" + r.id()),
 					ReplicaStatus.initial(joinState, existing != null ? "changed" : "joined the pool", now, until)));
 		}
 		replicas = List.copyOf(next);
 		rebuild();
 	}
 
+	/**
+	 * Records how an attempt to {@code replica} ended: its load, its breaker and its rules learn it;
+	 * when the rules ask for an ejection, the pool decides. Called once per attempt, from the request
+	 * path; never blocks on anything but this pool's short lock, and never throws an event listener's
+	 * failure into the request.
+	 *
+	 * @param probe the attempt was this replica's probe request while ejected
+	 */
+	public void record(ReplicaHealth replica, Outcome outcome, long latencyNanos, boolean probe) {
+		EjectionRequest request = replica.observe(outcome, latencyNanos, probe);
+		if (request != null) {
+			decide(request);
+		}
+	}
+
 	/** Decides on a rule's request to eject: detect-only and the max-ejection cap may hold it back. */
-	synchronized void requestEjection(ReplicaHealth replica, String reason) {
+	void decide(EjectionRequest request) {
+		synchronized (this) {
+			decideLocked(request.replica(), request.reason());
+		}
+		flush();
+	}
+
+	private void decideLocked(ReplicaHealth replica, String reason) {
 		if (!replica.state().takesTraffic()) {
 			return;
 		}
@@ -141,14 +189,25 @@ public final class PoolHealth {
 		}
 	}
 
-	void published(ReplicaHealth replica, ReplicaStatus from, ReplicaStatus to) {
-		publish(new ReplicaEvent.Transition(name, replica.replica().id(), from.state(), to.state(), to.reason(),
-				env.wallClock().instant()));
-		rebuild();
+	/** Queues an event; it is delivered at once, or when this pool's lock is released. */
+	private void publish(ReplicaEvent event) {
+		pending.add(event);
+		if (!Thread.holdsLock(this)) {
+			flush();
+		}
 	}
 
-	private void publish(ReplicaEvent event) {
-		env.listener().accept(event);
+	/** Delivers the queued events outside the pool's lock; a listener that throws is logged, never rethrown. */
+	private void flush() {
+		ReplicaEvent event;
+		while ((event = pending.poll()) != null) {
+			try {
+				env.listener().accept(event);
+			}
+			catch (RuntimeException e) {
+				LOG.log(System.Logger.Level.WARNING, "a replica event listener failed on: " + event, e);
+			}
+		}
 	}
 
 	private synchronized void rebuild() {

@@ -18,28 +18,43 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import static dev.resiliencegateway.health.ReplicaState.*;
 
 /**
- * The one health model of one replica. The request path only writes outcomes here; the rules
- * (consecutive failures, the replica's Resilience4j circuit breaker for failure and slow-call rates)
- * ask the pool to eject; the pool decides (max-ejection cap, detect-only). Active health checks and
- * operators write here too. State is an immutable {@link ReplicaStatus} swapped by compare-and-set
- * along a table of legal transitions; only the winner of a swap publishes its event.
+ * The one health model of one replica. Health flows one way: the request path records outcomes
+ * through {@link PoolHealth#record}; this replica's rules (consecutive failures, its Resilience4j
+ * circuit breaker for failure and slow-call rates) answer with an {@link EjectionRequest}; the pool
+ * decides (max-ejection cap, detect-only) and applies it. Active health checks and operators write
+ * here too. State is an immutable {@link ReplicaStatus} swapped by compare-and-set along a table of
+ * legal transitions: only the winner of a swap hands its event to the pool, a lost race is quiet, and
+ * an illegal transition is a bug and throws.
  */
 public final class ReplicaHealth implements Candidate {
 
 	private static final Map<ReplicaState, Set<ReplicaState>> LEGAL = new EnumMap<>(ReplicaState.class);
 
 	static {
+		// readmission goes to RECOVERING (slow start), or straight to HEALTHY when slow start is off
 		LEGAL.put(HEALTHY, EnumSet.of(EJECTED, DOWN, DRAINED));
 		LEGAL.put(RECOVERING, EnumSet.of(HEALTHY, EJECTED, DOWN, DRAINED));
-		LEGAL.put(EJECTED, EnumSet.of(PROBING, RECOVERING, DOWN, DRAINED, EJECTED));
-		LEGAL.put(PROBING, EnumSet.of(RECOVERING, EJECTED, DOWN, DRAINED));
-		LEGAL.put(DOWN, EnumSet.of(RECOVERING, DRAINED, EJECTED));
-		LEGAL.put(DRAINED, EnumSet.of(RECOVERING, DOWN, EJECTED));
+		LEGAL.put(EJECTED, EnumSet.of(PROBING, RECOVERING, HEALTHY, DOWN, DRAINED, EJECTED));
+		LEGAL.put(PROBING, EnumSet.of(RECOVERING, HEALTHY, EJECTED, DOWN, DRAINED));
+		LEGAL.put(DOWN, EnumSet.of(RECOVERING, HEALTHY, DRAINED, EJECTED));
+		LEGAL.put(DRAINED, EnumSet.of(RECOVERING, HEALTHY, DOWN, EJECTED));
+	}
+
+	/** What a replica reads from its pool, and where it hands its transitions. */
+	interface Pool {
+
+		HealthPolicy policy();
+
+		long now();
+
+		/** Called by the winner of a state swap; the pool rebuilds its snapshot and publishes the event. */
+		void transitioned(ReplicaHealth replica, ReplicaStatus from, ReplicaStatus to);
+
 	}
 
 	private final Replica replica;
 
-	private final PoolHealth pool;
+	private final Pool pool;
 
 	private final ReplicaLoad load;
 
@@ -55,19 +70,12 @@ public final class ReplicaHealth implements Candidate {
 
 	private int checkFailures;
 
-	ReplicaHealth(Replica replica, PoolHealth pool, ReplicaLoad load, CircuitBreaker breaker, ReplicaStatus initial) {
+	ReplicaHealth(Replica replica, Pool pool, ReplicaLoad load, CircuitBreaker breaker, ReplicaStatus initial) {
 		this.replica = replica;
 		this.pool = pool;
 		this.load = load;
 		this.breaker = breaker;
 		this.status = new AtomicReference<>(initial);
-		breaker.getEventPublisher().onStateTransition(event -> {
-			if (event.getStateTransition().getToState() == CircuitBreaker.State.OPEN) {
-				CircuitBreaker.Metrics m = breaker.getMetrics();
-				pool.requestEjection(this, String.format("failure rate %.0f%% / slow-call rate %.0f%% over the last %d calls",
-						m.getFailureRate(), m.getSlowCallRate(), m.getNumberOfBufferedCalls()));
-			}
-		});
 	}
 
 	public Replica replica() {
@@ -104,40 +112,49 @@ public final class ReplicaHealth implements Candidate {
 	}
 
 	/**
-	 * Records how an attempt ended. Called once per attempt, from the request path.
+	 * Records how an attempt ended (once per attempt, from the request path, through
+	 * {@link PoolHealth#record}).
 	 *
 	 * @param probe the attempt was this replica's probe request while ejected
+	 * @return what the rules ask of the pool, or {@code null}
 	 */
-	public void onOutcome(Outcome outcome, long latencyNanos, boolean probe) {
-		long now = pool.ticker().nanos();
+	EjectionRequest observe(Outcome outcome, long latencyNanos, boolean probe) {
+		long now = pool.now();
 		if (outcome == Outcome.CANCELLED) {
 			if (probe) {
 				endProbe(false, "probe request cancelled", now);
 			}
-			return;
+			return null;
 		}
 		boolean failure = outcome.isFailure();
 		load.observe(latencyNanos, !failure, now);
 		if (probe) {
 			endProbe(!failure, failure ? "probe request failed: " + outcome : "probe request succeeded", now);
-			return;
+			return null;
 		}
 		if (!state().takesTraffic()) {
-			return; // a straggler from before the ejection: the verdict is already in
+			return null; // a straggler from before the ejection: the verdict is already in
 		}
 		if (failure) {
 			breaker.onError(latencyNanos, TimeUnit.NANOSECONDS, OutcomeFailure.of(outcome));
 			int n = consecutiveFailures.incrementAndGet();
 			if (n == pool.policy().consecutiveFailures()) {
-				pool.requestEjection(this, n + " consecutive failures (last: " + outcome + ")");
+				return new EjectionRequest(this, n + " consecutive failures (last: " + outcome + ")");
 			}
 		}
 		else {
-			breaker.onSuccess(latencyNanos, TimeUnit.NANOSECONDS);
+			breaker.onSuccess(latencyNanos, TimeUnit.NANOSECONDS); // a slow success counts as a slow call
 			if (consecutiveFailures.get() != 0) {
 				consecutiveFailures.set(0);
 			}
 		}
+		if (breaker.getState() == CircuitBreaker.State.OPEN) {
+			// the breaker only detects: it opened on this call, and is reset once the pool has decided
+			CircuitBreaker.Metrics m = breaker.getMetrics();
+			return new EjectionRequest(this, String.format("failure rate %.0f%% / slow-call rate %.0f%% over the last %d calls",
+					m.getFailureRate(), m.getSlowCallRate(), m.getNumberOfBufferedCalls()));
+		}
+		return null;
 	}
 
 	/** Forget the evidence that led to an ejection request (after an ejection, or a refusal). */
@@ -157,8 +174,8 @@ public final class ReplicaHealth implements Candidate {
 		long forgiven = (now - cur.sinceNanos()) / Math.max(1, 4 * policy.baseEjection().toNanos());
 		int previous = (int) Math.max(0, cur.ejections() - forgiven);
 		long length = policy.ejectionNanos(previous, random01);
-		ReplicaStatus next = new ReplicaStatus(EJECTED, reason + "; ejected for " + millis(length) + " ms", now,
-				now + length, previous + 1, now + policy.probeInterval().toNanos(), false);
+		ReplicaStatus next = ReplicaStatus.ejected(reason + "; ejected for " + millis(length) + " ms", now, now + length,
+				previous + 1, now + policy.probeInterval().toNanos());
 		if (transition(cur, next)) {
 			ejectionsTotal.incrementAndGet();
 			resetDetection();
@@ -173,9 +190,7 @@ public final class ReplicaHealth implements Candidate {
 		if (cur.state() != EJECTED || now < cur.nextProbeNanos()) {
 			return false;
 		}
-		ReplicaStatus next = new ReplicaStatus(PROBING, "probing with one request", now, cur.untilNanos(),
-				cur.ejections(), now + pool.policy().probeInterval().toNanos(), false);
-		return transition(cur, next);
+		return transition(cur, cur.probing(now, now + pool.policy().probeInterval().toNanos()));
 	}
 
 	private void endProbe(boolean success, String reason, long now) {
@@ -191,20 +206,21 @@ public final class ReplicaHealth implements Candidate {
 			// send it real traffic knowing it fails. The ejection lasts until two probe intervals after
 			// the last failed probe (so it still ends when no probe traffic comes at all).
 			long interval = pool.policy().probeInterval().toNanos();
-			transition(cur, new ReplicaStatus(EJECTED, reason, now, Math.max(cur.untilNanos(), now + 2 * interval),
-					cur.ejections(), now + interval, false));
+			transition(cur, ReplicaStatus.ejected(reason, now, Math.max(cur.untilNanos(), now + 2 * interval),
+					cur.ejections(), now + interval));
 		}
 	}
 
+	/** Back into rotation, with slow start; a replica already in rotation stays as it is. */
 	private boolean readmit(ReplicaStatus cur, String reason, long now) {
-		long window = pool.policy().slowStartWindow().toNanos();
-		ReplicaStatus next = window > 0
-				? new ReplicaStatus(RECOVERING, reason, now, now + window, cur.ejections(), 0, false)
-				: new ReplicaStatus(HEALTHY, reason, now, 0, cur.ejections(), 0, false);
-		if (cur.state() == HEALTHY && next.state() == HEALTHY) {
+		if (cur.state().takesTraffic()) {
 			return false;
 		}
-		return transition(cur, next);
+		if (!transition(cur, cur.readmitted(reason, now, pool.policy().slowStartWindow().toNanos()))) {
+			return false;
+		}
+		resetDetection(); // start over with a clean record, whatever took it out of rotation
+		return true;
 	}
 
 	/** Time-driven transitions: ejection over, slow start complete. */
@@ -218,7 +234,7 @@ public final class ReplicaHealth implements Candidate {
 			}
 			case RECOVERING -> {
 				if (now >= cur.untilNanos()) {
-					transition(cur, new ReplicaStatus(HEALTHY, "slow start complete", now, 0, cur.ejections(), 0, false));
+					transition(cur, cur.healthy("slow start complete", now));
 				}
 			}
 			default -> {
@@ -228,7 +244,7 @@ public final class ReplicaHealth implements Candidate {
 
 	/** Applies one active health check result. Checks of one replica never overlap. */
 	public synchronized void onHealthCheck(HealthVerdict verdict, String detail) {
-		long now = pool.ticker().nanos();
+		long now = pool.now();
 		HealthPolicy policy = pool.policy();
 		ReplicaStatus cur = status.get();
 		switch (verdict) {
@@ -244,15 +260,15 @@ public final class ReplicaHealth implements Candidate {
 				checkPasses = 0;
 				checkFailures = 0;
 				if (cur.state() != DRAINED) {
-					transition(cur, cur.to(DRAINED, "health check says OUT_OF_SERVICE", now, 0));
+					transition(cur, cur.checked(DRAINED, "health check says OUT_OF_SERVICE", now));
 				}
 			}
 			case DOWN -> {
 				checkPasses = 0;
 				checkFailures++;
 				if (checkFailures >= policy.unhealthyThreshold() && cur.state() != DOWN && !cur.adminDrained()) {
-					transition(cur, cur.to(DOWN, "health check failed " + checkFailures + " times in a row: " + detail,
-							now, 0));
+					transition(cur, cur.checked(DOWN, "health check failed " + checkFailures + " times in a row: " + detail,
+							now));
 				}
 			}
 		}
@@ -260,33 +276,34 @@ public final class ReplicaHealth implements Candidate {
 
 	/** Operator: no new requests; in-flight ones finish. */
 	public boolean drain(String by) {
-		long now = pool.ticker().nanos();
 		ReplicaStatus cur = status.get();
-		return transition(cur, new ReplicaStatus(DRAINED, "drained by " + by, now, 0, cur.ejections(), 0, true));
+		return cur.state() != DRAINED && transition(cur, cur.drainedByOperator(by, pool.now()));
 	}
 
 	/** Operator: back into rotation (with slow start). */
 	public boolean restore(String by) {
 		ReplicaStatus cur = status.get();
-		return readmit(cur, "restored by " + by, pool.ticker().nanos());
+		return readmit(cur, "restored by " + by, pool.now());
 	}
 
 	/** Operator: out of rotation for {@code nanos}, not counted against the max-ejection cap. */
 	public boolean ejectFor(long nanos, String by) {
-		long now = pool.ticker().nanos();
+		long now = pool.now();
 		ReplicaStatus cur = status.get();
-		return transition(cur, new ReplicaStatus(EJECTED, "ejected by " + by + " for " + millis(nanos) + " ms", now,
-				now + nanos, cur.ejections(), now + nanos, false));
+		return transition(cur, ReplicaStatus.ejected("ejected by " + by + " for " + millis(nanos) + " ms", now, now + nanos,
+				cur.ejections(), now + nanos));
 	}
 
+	/** @return whether this swap won; {@code false} when another thread changed the state first */
 	private boolean transition(ReplicaStatus expected, ReplicaStatus next) {
 		if (!LEGAL.get(expected.state()).contains(next.state())) {
-			return false;
+			throw new IllegalStateException("illegal transition of replica " + replica.id() + " from " + expected.state()
+					+ " to " + next.state() + " (" + next.reason() + ")");
 		}
 		if (!status.compareAndSet(expected, next)) {
 			return false;
 		}
-		pool.published(this, expected, next);
+		pool.transitioned(this, expected, next);
 		return true;
 	}
 

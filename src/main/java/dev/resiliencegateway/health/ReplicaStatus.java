@@ -18,8 +18,36 @@ public record ReplicaStatus(ReplicaState state, String reason, long sinceNanos, 
 		return new ReplicaStatus(state, reason, now, until, 0, 0, false);
 	}
 
-	ReplicaStatus to(ReplicaState next, String why, long now, long until) {
-		return new ReplicaStatus(next, why, now, until, ejections, nextProbeNanos, adminDrained);
+	/** Out of rotation until {@code until}; the first probe may go at {@code nextProbe}. */
+	static ReplicaStatus ejected(String reason, long now, long until, int ejections, long nextProbe) {
+		return new ReplicaStatus(ReplicaState.EJECTED, reason, now, until, ejections, nextProbe, false);
+	}
+
+	/** This ejected replica's probe request is on its way. */
+	ReplicaStatus probing(long now, long nextProbe) {
+		return new ReplicaStatus(ReplicaState.PROBING, "probing with one request", now, untilNanos, ejections, nextProbe,
+				false);
+	}
+
+	/** Back in rotation: ramping up over {@code window} nanos, or at full weight at once when 0. */
+	ReplicaStatus readmitted(String reason, long now, long window) {
+		return window > 0 ? new ReplicaStatus(ReplicaState.RECOVERING, reason, now, now + window, ejections, 0, false)
+				: new ReplicaStatus(ReplicaState.HEALTHY, reason, now, 0, ejections, 0, false);
+	}
+
+	/** Slow start is over. */
+	ReplicaStatus healthy(String reason, long now) {
+		return new ReplicaStatus(ReplicaState.HEALTHY, reason, now, 0, ejections, 0, false);
+	}
+
+	/** Drained by an operator: only an operator's restore brings it back. */
+	ReplicaStatus drainedByOperator(String by, long now) {
+		return new ReplicaStatus(ReplicaState.DRAINED, "drained by " + by, now, 0, ejections, 0, true);
+	}
+
+	/** DOWN or DRAINED as its health check says; the ejection history is kept. */
+	ReplicaStatus checked(ReplicaState next, String why, long now) {
+		return new ReplicaStatus(next, why, now, 0, ejections, nextProbeNanos, adminDrained);
 	}
 
 }

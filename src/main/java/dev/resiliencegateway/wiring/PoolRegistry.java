@@ -22,7 +22,7 @@ import dev.resiliencegateway.checks.ActiveHealthChecks;
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
 import dev.resiliencegateway.health.PoolHealth;
-import dev.resiliencegateway.health.ReplicaEvent;
+import dev.resiliencegateway.health.ReplicaEventSink;
 import dev.resiliencegateway.health.ReplicaState;
 import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.pool.Replica;
@@ -64,9 +64,9 @@ public final class PoolRegistry implements SmartLifecycle {
 	}
 
 	/** The gateway's default environment for pools: system ticker and clock, and the given breaker factory. */
-	static PoolHealth.Environment environment(java.util.function.Consumer<ReplicaEvent> events,
+	static PoolHealth.Environment environment(Ticker ticker, ReplicaEventSink events,
 			java.util.function.Function<String, CircuitBreaker> breakers) {
-		return new PoolHealth.Environment(Ticker.SYSTEM, InstantSource.system(), new Random(), events,
+		return new PoolHealth.Environment(ticker, InstantSource.system(), new Random(), events::publish,
 				breakers, Duration.ofMillis(500).toNanos(), Duration.ofSeconds(1).toNanos(),
 				Duration.ofMillis(1).toNanos());
 	}

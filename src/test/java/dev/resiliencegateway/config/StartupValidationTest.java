@@ -78,7 +78,7 @@ class StartupValidationTest {
 	void malformedReplicaUrl() {
 		assertThat(startupFailure(POOL + "replicas[0].url=htp:/10.0.0.1")).isEqualTo(
 				"resilience.gateway.pools.orders.replicas[0].url: 'htp:/10.0.0.1' (expected: an absolute http or https URL "
-						+ "such as http://10.0.0.5:8080, without user info, query or fragment)");
+						+ "such as http://orders-1.internal:8080, without user info, query or fragment)");
 	}
 
 	@Test

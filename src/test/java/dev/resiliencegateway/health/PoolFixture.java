@@ -7,6 +7,7 @@ import java.time.InstantSource;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 
 import dev.resiliencegateway.clock.FakeTicker;
@@ -24,21 +25,31 @@ final class PoolFixture {
 	final PoolHealth pool;
 
 	PoolFixture(int n, HealthPolicy policy) {
+		this(n, policy, (Consumer<ReplicaEvent>) null);
+	}
+
+	PoolFixture(int n, HealthPolicy policy, Consumer<ReplicaEvent> listener) {
 		this(n, policy, CircuitBreakerConfig.custom()
 			.slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
 			.slidingWindowSize(20)
 			.minimumNumberOfCalls(10)
 			.failureRateThreshold(50)
 			.automaticTransitionFromOpenToHalfOpenEnabled(false)
-			.build());
+			.build(), listener);
 	}
 
 	PoolFixture(int n, HealthPolicy policy, CircuitBreakerConfig breaker) {
+		this(n, policy, breaker, null);
+	}
+
+	/** @param listener also told of every event, after it is recorded in {@link #events} */
+	PoolFixture(int n, HealthPolicy policy, CircuitBreakerConfig breaker, Consumer<ReplicaEvent> listener) {
+		Consumer<ReplicaEvent> record = events::add;
 		PoolHealth.Environment env = new PoolHealth.Environment(ticker, InstantSource.fixed(Instant.EPOCH),
-				new Random(42), events::add, name -> CircuitBreaker.of(name, breaker),
+				new Random(42), listener == null ? record : record.andThen(listener), name -> CircuitBreaker.of(name, breaker),
 				Duration.ofMillis(500).toNanos(), Duration.ofSeconds(1).toNanos(), Duration.ofMillis(1).toNanos());
 		List<Replica> replicas = IntStream.rangeClosed(1, n)
-			.mapToObj(i -> Replica.of(URI.create("http://10.0.0." + i + ":8080"), 1))
+			.mapToObj(i -> Replica.of(URI.create("http://orders-" + i + ".internal:8080"), 1))
 			.toList();
 		pool = new PoolHealth("orders", policy, env, replicas);
 	}
@@ -49,13 +60,13 @@ final class PoolFixture {
 
 	void fail(ReplicaHealth r, int times, dev.resiliencegateway.outcome.Outcome outcome) {
 		for (int i = 0; i < times; i++) {
-			r.onOutcome(outcome, Duration.ofMillis(2).toNanos(), false);
+			pool.record(r, outcome, Duration.ofMillis(2).toNanos(), false);
 		}
 	}
 
 	void succeed(ReplicaHealth r, int times) {
 		for (int i = 0; i < times; i++) {
-			r.onOutcome(dev.resiliencegateway.outcome.Outcome.SUCCESS, Duration.ofMillis(2).toNanos(), false);
+			pool.record(r, dev.resiliencegateway.outcome.Outcome.SUCCESS, Duration.ofMillis(2).toNanos(), false);
 		}
 	}
 

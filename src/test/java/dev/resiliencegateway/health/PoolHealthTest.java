@@ -19,7 +19,7 @@ class PoolHealthTest {
 		assertThat(f.replica(1).state()).isEqualTo(EJECTED);
 		assertThat(f.replica(2).state()).isEqualTo(HEALTHY);
 		assertThat(f.events).anySatisfy(e -> assertThat(e.toString())
-			.contains("10.0.0.3:8080 of pool orders would be ejected").contains("max-ejection cap of 50% is reached"));
+			.contains("orders-3.internal:8080 of pool orders would be ejected").contains("max-ejection cap of 50% is reached"));
 	}
 
 	@Test
@@ -74,7 +74,7 @@ class PoolHealthTest {
 		PoolFixture f = new PoolFixture(2, HealthPolicy.DEFAULTS);
 		f.fail(f.replica(0), 5, Outcome.CONNECT_FAILURE);
 		var latest = new java.util.ArrayList<>(f.pool.replicas().stream().map(ReplicaHealth::replica).toList());
-		latest.add(dev.resiliencegateway.pool.Replica.of(java.net.URI.create("http://10.0.0.9:8080"), 1));
+		latest.add(dev.resiliencegateway.pool.Replica.of(java.net.URI.create("http://orders-9.internal:8080"), 1));
 		f.pool.setReplicas(latest, RECOVERING);
 		assertThat(f.pool.replicas()).hasSize(3);
 		assertThat(f.replica(0).state()).isEqualTo(EJECTED);

@@ -120,13 +120,13 @@ class ReplicaHealthTest {
 		assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
 		assertThat(r.state()).isEqualTo(PROBING);
 		assertThat(r.claimProbe(f.ticker.nanos())).isFalse(); // one probe at a time
-		r.onOutcome(Outcome.UPSTREAM_5XX, 1_000_000, true);
+		f.pool.record(r, Outcome.UPSTREAM_5XX, 1_000_000, true);
 		assertThat(r.state()).isEqualTo(EJECTED);
 		f.ticker.advance(Duration.ofMillis(500));
 		assertThat(r.claimProbe(f.ticker.nanos())).isFalse(); // next one a full interval later
 		f.ticker.advance(Duration.ofMillis(500));
 		assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
-		r.onOutcome(Outcome.SUCCESS, 1_000_000, true);
+		f.pool.record(r, Outcome.SUCCESS, 1_000_000, true);
 		assertThat(r.state()).isEqualTo(RECOVERING);
 		assertThat(r.status().reason()).isEqualTo("probe request succeeded");
 	}
@@ -140,7 +140,7 @@ class ReplicaHealthTest {
 			f.pool.tick();
 			assertThat(r.state()).as("second %d", second).isEqualTo(EJECTED);
 			assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
-			r.onOutcome(Outcome.OUTRUN, 10_000_000, true);
+			f.pool.record(r, Outcome.OUTRUN, 10_000_000, true);
 		}
 		// no more probe traffic: the ejection ends two probe intervals after the last failed probe
 		f.ticker.advance(Duration.ofMillis(1500));
@@ -203,7 +203,7 @@ class ReplicaHealthTest {
 		ReplicaEvent.Transition t = f.transitions().get(0);
 		assertThat(t.from()).isEqualTo(HEALTHY);
 		assertThat(t.to()).isEqualTo(EJECTED);
-		assertThat(t.toString()).startsWith("Replica 10.0.0.1:8080 of pool orders went from HEALTHY to EJECTED: 5 consecutive failures");
+		assertThat(t.toString()).startsWith("Replica orders-1.internal:8080 of pool orders went from HEALTHY to EJECTED: 5 consecutive failures");
 	}
 
 	@Test

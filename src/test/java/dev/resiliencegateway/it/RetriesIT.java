@@ -185,7 +185,7 @@ class RetriesIT extends GatewayIT {
 		hanging.restore("test setup"); // the hedging test may have left it ejected, or mid-probe
 		try {
 			for (int i = 0; i < 5; i++) { // what real traffic would report: five timeouts in a row
-				hanging.onOutcome(Outcome.TIMEOUT, Duration.ofSeconds(1).toNanos(), false);
+				pools.pool("hedgepool").record(hanging, Outcome.TIMEOUT, Duration.ofSeconds(1).toNanos(), false);
 			}
 			assertThat(hanging.state()).isEqualTo(ReplicaState.EJECTED);
 			boolean probed = false;

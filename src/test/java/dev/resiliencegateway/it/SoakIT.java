@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.resiliencegateway.demo.DemoReplica;
-import dev.resiliencegateway.exchange.UpstreamClient;
+import dev.resiliencegateway.exchange.transport.UpstreamClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -8,7 +8,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import dev.resiliencegateway.exchange.UpstreamClient;
+import dev.resiliencegateway.exchange.transport.UpstreamClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

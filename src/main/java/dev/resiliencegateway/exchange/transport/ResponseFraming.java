@@ -1,4 +1,4 @@
-package dev.resiliencegateway.exchange;
+package dev.resiliencegateway.exchange.transport;
 
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;

@@ -1,4 +1,4 @@
-package dev.resiliencegateway.exchange;
+package dev.resiliencegateway.exchange.transport;
 
 import java.io.IOException;
 
@@ -7,7 +7,7 @@ import java.io.IOException;
  * broke off or was malformed (400). The upstream request it was feeding, if any, has been aborted
  * before this is thrown, so the replica never sees it completed.
  */
-final class ClientBodyException extends IOException {
+public final class ClientBodyException extends IOException {
 
 	private final int status;
 
@@ -25,7 +25,7 @@ final class ClientBodyException extends IOException {
 		this(status, detail, null);
 	}
 
-	int status() {
+	public int status() {
 		return status;
 	}
 

@@ -1,4 +1,4 @@
-package dev.resiliencegateway.exchange;
+package dev.resiliencegateway.exchange.transport;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,6 +9,7 @@ import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.function.BiConsumer;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.hc.client5.http.ConnectTimeoutException;
@@ -22,6 +23,8 @@ import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.io.SocketConfig;
@@ -42,32 +45,56 @@ import dev.resiliencegateway.pool.Replica;
  * thread-per-request completion on JDK 17. Automatic retries, redirects, cookies and decompression
  * are off: the exchange decides about retries, and bytes pass through untouched.
  */
-public final class UpstreamClient implements AutoCloseable {
+public final class HttpUpstreamClient implements UpstreamClient {
 
-	/** One attempt's result: a response (headers read, body still streaming), or a classified failure. */
-	public record Result(ClassicHttpResponse response, HttpUriRequestBase request, Outcome failure, String detail) {
+	/** A prepared request for one replica. */
+	private record HttpCall(Replica replica, HttpUriRequestBase request) implements Call {
 
+		@Override
+		public void cancel() {
+			request.cancel();
+		}
+
+	}
+
+	private record HttpResponse(ClassicHttpResponse response, HttpUriRequestBase request) implements Response {
+
+		@Override
 		public int status() {
 			return response.getCode();
 		}
 
-		/** Ends the attempt without reading the rest of the body; the connection is closed, not reused. */
-		public void abort() {
-			if (request != null) {
-				request.cancel();
-			}
-			closeQuietly(response);
+		@Override
+		public String header(String name) {
+			Header h = response.getFirstHeader(name);
+			return h == null ? null : h.getValue();
 		}
 
-		/** Ends the attempt after the body was read to the end; the connection goes back to the pool. */
+		@Override
+		public void forEachHeader(BiConsumer<String, String> action) {
+			for (Header h : response.getHeaders()) {
+				action.accept(h.getName(), h.getValue());
+			}
+		}
+
+		@Override
+		public InputStream body() throws IOException {
+			HttpEntity entity = response.getEntity();
+			return entity == null ? null : entity.getContent();
+		}
+
+		@Override
 		public void release() {
 			closeQuietly(response);
 		}
 
+		@Override
+		public void abort() {
+			request.cancel();
+			closeQuietly(response);
+		}
+
 		private static void closeQuietly(ClassicHttpResponse response) {
-			if (response == null) {
-				return;
-			}
 			try {
 				response.close();
 			}
@@ -75,6 +102,7 @@ public final class UpstreamClient implements AutoCloseable {
 				// closing a connection we give up on: nothing left to do
 			}
 		}
+
 	}
 
 	private final int maxResponseHeaderSize;
@@ -87,7 +115,7 @@ public final class UpstreamClient implements AutoCloseable {
 
 	private final CloseableHttpClient checkedClient;
 
-	public UpstreamClient(UpstreamSettings settings) {
+	public HttpUpstreamClient(UpstreamSettings settings) {
 		this.maxResponseHeaderSize = settings.maxResponseHeaderSize();
 		this.connections = connectionManager(settings, TimeValue.ofSeconds(2));
 		this.client = client(settings, connections);
@@ -136,15 +164,9 @@ public final class UpstreamClient implements AutoCloseable {
 			.build();
 	}
 
-	/**
-	 * Builds one attempt's request; {@code null} when the target is not a valid URI.
-	 *
-	 * @param headers name/value pairs, already filtered
-	 * @param body the request body, or {@code null}
-	 * @param timeoutNanos longest wait for the response to start (and longest silence while it streams)
-	 */
-	public HttpUriRequestBase prepare(Replica replica, String method, String target, List<String> headers,
-			InputStream body, long contentLength, String contentType, long timeoutNanos) {
+	@Override
+	public Call prepare(Replica replica, String method, String target, List<String> headers, RequestBody body,
+			long timeoutNanos) {
 		HttpUriRequestBase request;
 		try {
 			request = new HttpUriRequestBase(method, URI.create(replica.uri().toString() + target));
@@ -155,36 +177,37 @@ public final class UpstreamClient implements AutoCloseable {
 		for (int i = 0; i < headers.size(); i += 2) {
 			request.addHeader(headers.get(i), headers.get(i + 1));
 		}
-		if (body != null) {
-			request.setEntity(new InputStreamEntity(body, contentLength,
+		InputStream in = body.stream();
+		if (in != null) {
+			String contentType = body.contentType();
+			request.setEntity(new InputStreamEntity(in, body.contentLength(),
 					contentType == null ? null : ContentType.parseLenient(contentType)));
 		}
 		Timeout timeout = Timeout.of(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), TimeUnit.MILLISECONDS);
 		request.setConfig(RequestConfig.custom().setResponseTimeout(timeout).setConnectionRequestTimeout(timeout).build());
-		return request;
+		return new HttpCall(replica, request);
 	}
 
 	/**
-	 * Sends a prepared attempt and waits for the response headers. A response head with ambiguous
-	 * framing ({@link ResponseFraming}) is never handed out: its connection is closed, not pooled,
-	 * and the attempt fails as a reset.
-	 *
-	 * @param atMostOnce the request must not reach a replica twice: use a connection checked just now
+	 * {@inheritDoc} A response head with ambiguous framing ({@link ResponseFraming}) has its
+	 * connection closed, not pooled, and the attempt fails as a reset.
 	 */
-	public Result execute(HttpUriRequestBase request, Replica replica, boolean atMostOnce) {
+	@Override
+	public Result execute(Call call, boolean atMostOnce) {
+		HttpUriRequestBase request = ((HttpCall) call).request();
 		try {
-			ClassicHttpResponse response = (atMostOnce ? checkedClient : client).executeOpen(HttpHost.create(replica.uri()),
-					request, null);
+			ClassicHttpResponse response = (atMostOnce ? checkedClient : client)
+				.executeOpen(HttpHost.create(call.replica().uri()), request, null);
+			HttpResponse answer = new HttpResponse(response, request);
 			String invalid = ResponseFraming.violation(response, maxResponseHeaderSize);
 			if (invalid != null) {
-				Result refused = new Result(response, request, null, null);
-				refused.abort();
-				return new Result(null, request, Outcome.RESET, "invalid response: " + invalid);
+				answer.abort();
+				return Result.failed(Outcome.RESET, "invalid response: " + invalid);
 			}
-			return new Result(response, request, null, null);
+			return new Result(answer, null, null);
 		}
 		catch (IOException | RuntimeException e) {
-			return new Result(null, request, classify(e), describe(e));
+			return Result.failed(classify(e), describe(e));
 		}
 	}
 
@@ -206,6 +229,7 @@ public final class UpstreamClient implements AutoCloseable {
 		return e.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
 	}
 
+	@Override
 	public int leasedConnections() {
 		return connections.getTotalStats().getLeased() + checkedConnections.getTotalStats().getLeased();
 	}

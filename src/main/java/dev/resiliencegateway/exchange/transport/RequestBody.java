@@ -1,4 +1,4 @@
-package dev.resiliencegateway.exchange;
+package dev.resiliencegateway.exchange.transport;
 
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
@@ -7,8 +7,6 @@ import java.io.InputStream;
 import java.io.SequenceInputStream;
 
 import jakarta.servlet.http.HttpServletRequest;
-
-import org.apache.hc.core5.concurrent.Cancellable;
 
 /**
  * The client's request body as the attempts see it. A request without a body, or with a body
@@ -20,7 +18,7 @@ import org.apache.hc.core5.concurrent.Cancellable;
  * upstream request it feeds (the HTTP client would otherwise close it properly, with a last chunk
  * that makes a partial body look whole), then fails with a {@link ClientBodyException}.
  */
-final class RequestBody {
+public final class RequestBody {
 
 	private static final RequestBody NONE = new RequestBody(null, null, 0, null);
 
@@ -44,7 +42,7 @@ final class RequestBody {
 	 * @param maxBody the route's largest body (0: no limit)
 	 * @throws ClientBodyException the body is too large, or its buffered part could not be read whole
 	 */
-	static RequestBody of(HttpServletRequest servlet, long bufferLimit, long maxBody) throws ClientBodyException {
+	public static RequestBody of(HttpServletRequest servlet, long bufferLimit, long maxBody) throws ClientBodyException {
 		long length = servlet.getContentLengthLong();
 		boolean chunked = servlet.getHeader("Transfer-Encoding") != null;
 		if (length == 0 || (length < 0 && !chunked)) {
@@ -88,42 +86,42 @@ final class RequestBody {
 	}
 
 	/** Whether every attempt can send the whole body again. */
-	boolean replayable() {
+	public boolean replayable() {
 		return stream == null;
 	}
 
 	/** Whether a byte of a streamed body may have left for a replica. */
-	boolean touched() {
+	public boolean touched() {
 		return stream != null && stream.touched;
 	}
 
 	/** Whether the client's body has been read to its end, so its connection carries nothing more for now. */
-	boolean fullyRead() {
+	public boolean fullyRead() {
 		return stream == null || stream.ended;
 	}
 
 	/** Why the streamed body failed on the client's side, or {@code null}. */
-	ClientBodyException clientFailure() {
+	public ClientBodyException clientFailure() {
 		return stream == null ? null : stream.failure;
 	}
 
 	/** The upstream request this (streamed) body feeds: aborted if the client's side fails. */
-	void feeding(Cancellable upstream) {
+	public void feeding(UpstreamClient.Call upstream) {
 		if (stream != null) {
 			stream.upstream = upstream;
 		}
 	}
 
 	/** A stream of the body for one attempt, or {@code null} without a body. */
-	InputStream stream() {
+	public InputStream stream() {
 		return buffered != null ? new ByteArrayInputStream(buffered) : stream;
 	}
 
-	long contentLength() {
+	public long contentLength() {
 		return contentLength;
 	}
 
-	String contentType() {
+	public String contentType() {
 		return contentType;
 	}
 
@@ -141,7 +139,7 @@ final class RequestBody {
 
 		volatile ClientBodyException failure;
 
-		volatile Cancellable upstream;
+		volatile UpstreamClient.Call upstream;
 
 		Tracked(InputStream in, long expected, long max) {
 			super(in);
@@ -190,7 +188,7 @@ final class RequestBody {
 		/** Aborts the upstream request first, so the HTTP client cannot finish it with a last chunk. */
 		private ClientBodyException fail(ClientBodyException e) {
 			failure = e;
-			Cancellable u = upstream;
+			UpstreamClient.Call u = upstream;
 			if (u != null) {
 				u.cancel();
 			}

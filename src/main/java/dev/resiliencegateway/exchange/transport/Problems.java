@@ -1,4 +1,4 @@
-package dev.resiliencegateway.exchange;
+package dev.resiliencegateway.exchange.transport;
 
 import org.springframework.http.HttpStatus;
 import org.springframework.http.HttpStatusCode;
@@ -7,29 +7,29 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.web.servlet.function.ServerResponse;
 
 /** The gateway's own error answers: RFC 9457 {@code application/problem+json}, always with the request id. */
-final class Problems {
+public final class Problems {
 
 	private Problems() {
 	}
 
 	/** 502: the replica failed (reset, garbled answer). */
-	static ServerResponse badGateway(String requestId, String route, String detail) {
+	public static ServerResponse badGateway(String requestId, String route, String detail) {
 		return of(HttpStatus.BAD_GATEWAY, "Upstream failed", requestId, route, detail, null);
 	}
 
 	/** 503: no replica could take the request; comes with {@code Retry-After}. */
-	static ServerResponse unavailable(String requestId, String route, String detail, int retryAfterSeconds) {
+	public static ServerResponse unavailable(String requestId, String route, String detail, int retryAfterSeconds) {
 		return of(HttpStatus.SERVICE_UNAVAILABLE, "No replica available", requestId, route, detail,
 				String.valueOf(retryAfterSeconds));
 	}
 
 	/** 504: the replica did not answer in time. */
-	static ServerResponse timeout(String requestId, String route, String detail) {
+	public static ServerResponse timeout(String requestId, String route, String detail) {
 		return of(HttpStatus.GATEWAY_TIMEOUT, "Upstream timed out", requestId, route, detail, null);
 	}
 
 	/** 400: a request the gateway cannot forward as sent. */
-	static ServerResponse badRequest(String requestId, String route, String detail) {
+	public static ServerResponse badRequest(String requestId, String route, String detail) {
 		return of(HttpStatus.BAD_REQUEST, "Bad request", requestId, route, detail, null);
 	}
 
@@ -37,7 +37,7 @@ final class Problems {
 	 * 400, 408 or 413: the client's body could not be taken. The connection is closed after the
 	 * answer: unread body bytes may still be on it.
 	 */
-	static ServerResponse clientBody(int status, String requestId, String route, String detail) {
+	public static ServerResponse clientBody(int status, String requestId, String route, String detail) {
 		String title = status == 408 ? "Request timeout" : status == 413 ? "Content too large" : "Bad request";
 		return of(HttpStatusCode.valueOf(status), title, requestId, route, detail, null, true);
 	}
@@ -46,7 +46,7 @@ final class Problems {
 	 * 499 (nginx's "client closed request"): the client went away while the gateway waited for a
 	 * replica. Nobody reads it; it exists so logs and metrics show what happened.
 	 */
-	static ServerResponse clientClosed(String requestId, String route) {
+	public static ServerResponse clientClosed(String requestId, String route) {
 		return of(HttpStatusCode.valueOf(499), "Client closed request", requestId, route,
 				"the client closed its connection before a replica answered; the upstream attempt was cancelled", null);
 	}

@@ -1,4 +1,4 @@
-package dev.resiliencegateway.exchange;
+package dev.resiliencegateway.exchange.transport;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +20,7 @@ import dev.resiliencegateway.edge.RequestIds;
  * when the peer is a trusted proxy; from anyone else they are dropped, so a client cannot spoof its
  * address to the replicas (CVE-2025-41235).
  */
-final class OutboundHeaders {
+public final class OutboundHeaders {
 
 	private static final Set<String> FORWARDING = Set.of("forwarded", "x-forwarded-for", "x-forwarded-host",
 			"x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix");
@@ -29,7 +29,7 @@ final class OutboundHeaders {
 	}
 
 	/** Returns name/value pairs, flattened. */
-	static List<String> build(HttpHeaders in, HttpServletRequest servlet, TrustedProxies trustedProxies,
+	public static List<String> build(HttpHeaders in, HttpServletRequest servlet, TrustedProxies trustedProxies,
 			String requestId, boolean preserveHost) {
 		return build(in, servlet, trustedProxies, requestId, preserveHost, false);
 	}
@@ -38,7 +38,7 @@ final class OutboundHeaders {
 	 * @param dropUnderscores leave out fields whose name has {@code _} (the edge rejects them unless
 	 * configured to drop them)
 	 */
-	static List<String> build(HttpHeaders in, HttpServletRequest servlet, TrustedProxies trustedProxies,
+	public static List<String> build(HttpHeaders in, HttpServletRequest servlet, TrustedProxies trustedProxies,
 			String requestId, boolean preserveHost, boolean dropUnderscores) {
 		var connection = servlet.getHeaders(HttpHeaders.CONNECTION);
 		Set<String> nominated = HopByHop.nominated(connection == null ? null : connection.asIterator());

@@ -1,4 +1,4 @@
-package dev.resiliencegateway.exchange;
+package dev.resiliencegateway.exchange.transport;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -13,11 +13,11 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 
 /** The client's request with a body the gateway had already read, for a forward to a fallback path. */
-final class ReplayedRequest extends HttpServletRequestWrapper {
+public final class ReplayedRequest extends HttpServletRequestWrapper {
 
 	private final ServletInputStream body;
 
-	ReplayedRequest(HttpServletRequest request, InputStream body) {
+	public ReplayedRequest(HttpServletRequest request, InputStream body) {
 		super(request);
 		this.body = new ServletInputStream() {
 

@@ -1,4 +1,4 @@
-package dev.resiliencegateway.exchange;
+package dev.resiliencegateway.exchange.transport;
 
 import java.util.Iterator;
 import java.util.Locale;
@@ -11,7 +11,7 @@ import java.util.Set;
  * h2c Upgrade, which the gateway never performs). Content-Length and Host are re-derived by the
  * HTTP client for the next hop; Expect was answered by the servlet container already.
  */
-final class HopByHop {
+public final class HopByHop {
 
 	private static final Set<String> ALWAYS = Set.of("connection", "keep-alive", "proxy-connection", "te", "trailer",
 			"transfer-encoding", "upgrade", "proxy-authenticate", "proxy-authorization", "http2-settings");
@@ -21,7 +21,7 @@ final class HopByHop {
 	private HopByHop() {
 	}
 
-	static boolean isHopByHop(String lowerCaseName) {
+	public static boolean isHopByHop(String lowerCaseName) {
 		return ALWAYS.contains(lowerCaseName);
 	}
 
@@ -30,7 +30,7 @@ final class HopByHop {
 	}
 
 	/** The field names (lower case) nominated by the Connection header values, or an empty set. */
-	static Set<String> nominated(Iterator<String> connectionValues) {
+	public static Set<String> nominated(Iterator<String> connectionValues) {
 		if (connectionValues == null || !connectionValues.hasNext()) {
 			return Set.of();
 		}

@@ -7,6 +7,7 @@ import jakarta.servlet.DispatcherType;
 import org.apache.catalina.Valve;
 import org.apache.catalina.core.StandardHost;
 import org.apache.catalina.valves.ErrorReportValve;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
@@ -16,7 +17,6 @@ import org.springframework.context.annotation.Bean;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.core.Ordered;
 
 import dev.resiliencegateway.config.GatewayConfig;
@@ -25,13 +25,22 @@ import dev.resiliencegateway.edge.EdgeFilter;
 import dev.resiliencegateway.edge.ErrorDispatchFilter;
 import dev.resiliencegateway.edge.LoadShedding;
 import dev.resiliencegateway.edge.ProblemReportValve;
+import dev.resiliencegateway.edge.RequestIds;
 
 /**
  * The traffic port's edge: the request checks that run before any route, the error dispatch that
  * never reaches a route, and the Tomcat settings the servlet API cannot express. See docs/security.md.
  */
-@Configuration(proxyBeanMethods = false)
-public class EdgeConfiguration {
+@AutoConfiguration
+public class EdgeAutoConfiguration {
+
+	/** Every request gets an id (the client's {@code X-Request-Id} when well-formed), before anything else runs. */
+	@Bean
+	FilterRegistrationBean<RequestIds> requestIdFilter() {
+		FilterRegistrationBean<RequestIds> registration = new FilterRegistrationBean<>(new RequestIds());
+		registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+		return registration;
+	}
 
 	@Bean
 	@ConditionalOnMissingBean(name = "edgeFilter")

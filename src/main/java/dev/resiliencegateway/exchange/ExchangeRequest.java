@@ -1,0 +1,97 @@
+package dev.resiliencegateway.exchange;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.resiliencegateway.exchange.transport.RequestBody;
+import dev.resiliencegateway.health.ReplicaHealth;
+import dev.resiliencegateway.outcome.Outcome;
+import dev.resiliencegateway.retry.RetryRule;
+
+/**
+ * One client request on its way through the exchange: what was asked (route, id, method, target,
+ * headers, body), by when (deadline), and what has been tried (replicas, attempts, the last failure).
+ */
+final class ExchangeRequest {
+
+	final Route route;
+
+	final String id;
+
+	final long start;
+
+	final long deadline;
+
+	final String method;
+
+	final String target;
+
+	final List<String> headers;
+
+	final boolean idempotent;
+
+	final RequestBody body;
+
+	/** Replicas tried so far: a retry or a hedge goes to another one. */
+	final List<ReplicaHealth> tried = new ArrayList<>(4);
+
+	/** Attempts waiting for their replica now (two while hedged). */
+	final Set<Attempt> live = ConcurrentHashMap.newKeySet(2);
+
+	int attempts;
+
+	Outcome last;
+
+	String lastDetail;
+
+	/** The answer is being relayed: the relay ends the request (bulkhead, metrics). */
+	boolean relayed;
+
+	volatile boolean clientGone;
+
+	ExchangeRequest(Route route, String id, long start, String method, String target, List<String> headers,
+			boolean idempotent, RequestBody body) {
+		this.route = route;
+		this.id = id;
+		this.start = start;
+		this.deadline = start + route.policy.deadline().toNanos();
+		this.method = method;
+		this.target = target;
+		this.headers = headers;
+		this.idempotent = idempotent;
+		this.body = body;
+	}
+
+	/** An attempt to {@code a}'s replica starts (first try, retry or hedge). */
+	void started(Attempt a) {
+		tried.add(a.replica);
+		attempts++;
+	}
+
+	/** Whether the request may be sent to more replicas than have been tried. */
+	boolean attemptsLeft() {
+		return attempts < route.policy.maxAttempts();
+	}
+
+	/** The attempt failed (no answer, or one not relayed): the client's answer stands for the last one. */
+	void failed(Outcome outcome, String detail) {
+		this.last = outcome;
+		this.lastDetail = detail;
+	}
+
+	/** What the retry rule needs to know of this request now. */
+	RetryRule.Request forRule() {
+		return new RetryRule.Request(idempotent, body.replayable(), body.touched(), attempts, deadline);
+	}
+
+	/** The client closed its connection: every attempt still waiting is cancelled, none is started. */
+	void clientGone() {
+		clientGone = true;
+		for (Attempt a : live) {
+			a.cancel();
+		}
+	}
+
+}

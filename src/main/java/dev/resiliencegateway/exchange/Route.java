@@ -1,0 +1,58 @@
+package dev.resiliencegateway.exchange;
+
+import java.time.Duration;
+
+import dev.resiliencegateway.clock.Ticker;
+import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
+import dev.resiliencegateway.health.PoolHealth;
+import dev.resiliencegateway.retry.Backoff;
+import dev.resiliencegateway.retry.LatencyWindow;
+import dev.resiliencegateway.retry.RetryBudget;
+import dev.resiliencegateway.retry.RetryRule;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+
+/** One route's runtime state: its pool, rule, budgets, concurrency limit and recent latencies. */
+final class Route {
+
+	final String id;
+
+	final PoolHealth pool;
+
+	final RoutePolicy policy;
+
+	final int maxPerReplica;
+
+	final RetryRule rule;
+
+	final RetryBudget retries;
+
+	final RetryBudget hedges;
+
+	final Bulkhead bulkhead;
+
+	final LatencyWindow latencies;
+
+	final Ticker ticker;
+
+	final GatewayMetrics metrics;
+
+	Route(String id, PoolHealth pool, RoutePolicy policy, int maxPerReplica, Ticker ticker, GatewayMetrics metrics) {
+		this.id = id;
+		this.pool = pool;
+		this.policy = policy;
+		this.maxPerReplica = maxPerReplica;
+		this.rule = new RetryRule(policy.maxAttempts(), policy.maxRetryAfter().toNanos(),
+				new Backoff(policy.backoffBase(), policy.backoffCap()));
+		this.retries = new RetryBudget(policy.retryBudgetPercent() / 100.0, policy.retryBudgetFloor(), ticker);
+		this.hedges = new RetryBudget(policy.hedgeBudgetPercent() / 100.0, 0, ticker);
+		this.bulkhead = Bulkhead.of("route-" + id, BulkheadConfig.custom()
+			.maxConcurrentCalls(policy.maxConcurrent())
+			.maxWaitDuration(Duration.ZERO)
+			.build());
+		this.latencies = new LatencyWindow(ticker);
+		this.ticker = ticker;
+		this.metrics = metrics;
+	}
+
+}

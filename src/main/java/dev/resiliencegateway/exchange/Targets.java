@@ -1,0 +1,57 @@
+package dev.resiliencegateway.exchange;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+
+import org.springframework.cloud.gateway.server.mvc.common.MvcUtils;
+import org.springframework.http.HttpHeaders;
+import org.springframework.util.LinkedMultiValueMap;
+import org.springframework.web.servlet.function.ServerRequest;
+import org.springframework.web.util.UriComponentsBuilder;
+import org.springframework.web.util.UriUtils;
+
+/** The path and query an attempt sends to its replica. */
+final class Targets {
+
+	private Targets() {
+	}
+
+	/**
+	 * The request's raw path and query, so percent-encoding and parameter order stay as the client
+	 * sent them. When a route filter added query parameters (Gateway MVC keeps those in
+	 * {@code params()}, not in the URI), they are appended, encoded. Form posts are left alone: asking
+	 * for their parameters would consume the body.
+	 */
+	static String of(ServerRequest request) {
+		URI uri = request.uri();
+		String path = uri.getRawPath();
+		String query = uri.getRawQuery();
+		StringBuilder sb = new StringBuilder(path == null || path.isEmpty() ? "/" : path);
+		if (query != null && !query.isEmpty()) {
+			sb.append('?').append(query);
+		}
+		if (request.getClass().getSimpleName().startsWith("Built") && !isForm(request)) {
+			var inQuery = UriComponentsBuilder.newInstance().query(query).build().getQueryParams().keySet();
+			var added = new LinkedMultiValueMap<String, String>();
+			request.params().forEach((k, v) -> {
+				if (!inQuery.contains(UriUtils.encode(k, StandardCharsets.UTF_8))) {
+					added.put(k, v);
+				}
+			});
+			if (!added.isEmpty()) {
+				String extra = UriComponentsBuilder.newInstance()
+					.queryParams(MvcUtils.encodeQueryParams(added))
+					.build(true)
+					.getQuery();
+				sb.append(query == null || query.isEmpty() ? '?' : '&').append(extra);
+			}
+		}
+		return sb.toString();
+	}
+
+	private static boolean isForm(ServerRequest request) {
+		String type = request.headers().firstHeader(HttpHeaders.CONTENT_TYPE);
+		return type != null && (type.startsWith("application/x-www-form-urlencoded") || type.startsWith("multipart/"));
+	}
+
+}

@@ -1,0 +1,77 @@
+package dev.resiliencegateway.wiring;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.actuate.health.CompositeHealthContributor;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.context.annotation.Bean;
+
+import dev.resiliencegateway.admin.AdminCredentials;
+import dev.resiliencegateway.admin.ReplicasEndpoint;
+import dev.resiliencegateway.admin.StatusPageEndpoint;
+import dev.resiliencegateway.config.GatewayProperties;
+import dev.resiliencegateway.health.PoolHealth;
+import dev.resiliencegateway.health.ReplicaEvent;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** What the pools show: actuator health per pool, replica gauges, the replicas endpoint and the status page. */
+@AutoConfiguration(after = PoolsAutoConfiguration.class)
+public class ObservabilityAutoConfiguration {
+
+	private static final Logger log = LoggerFactory.getLogger(ObservabilityAutoConfiguration.class);
+
+	/** {@code /actuator/health/pools/NAME}: one health indicator per pool. */
+	@Bean
+	CompositeHealthContributor pools(PoolRegistry pools) {
+		Map<String, HealthIndicator> indicators = new LinkedHashMap<>();
+		pools.pools().forEach((name, pool) -> indicators.put(name, PoolHealthIndicators.of(pool)));
+		return CompositeHealthContributor.fromMap(indicators);
+	}
+
+	@Bean
+	ReplicaMeters replicaMeters(PoolRegistry pools, MeterRegistry meters) {
+		ReplicaMeters replicaMeters = new ReplicaMeters(pools, meters);
+		pools.everySecond(replicaMeters::refresh);
+		return replicaMeters;
+	}
+
+	@Bean
+	ReplicasEndpoint replicasEndpoint(PoolRegistry pools, ReplicaEventLog events) {
+		return new ReplicasEndpoint(new ReplicasEndpoint.Pools() {
+			@Override
+			public Map<String, PoolHealth> all() {
+				return pools.pools();
+			}
+
+			@Override
+			public List<ReplicaEvent> recentEvents() {
+				return events.recent();
+			}
+
+			@Override
+			public void record(ReplicaEvent event) {
+				events.accept(event);
+			}
+		});
+	}
+
+	@Bean
+	StatusPageEndpoint statusPageEndpoint() {
+		return new StatusPageEndpoint();
+	}
+
+	@Bean
+	AdminCredentials adminCredentials(GatewayProperties properties) {
+		AdminCredentials credentials = AdminCredentials.of(properties.admin().username(), properties.admin().password());
+		if (!credentials.configured()) {
+			log.info("Admin writes (drain, eject, restore) are refused: set resilience.gateway.admin.password to enable them");
+		}
+		return credentials;
+	}
+
+}

@@ -1,0 +1,166 @@
+package dev.resiliencegateway.exchange;
+
+import static dev.resiliencegateway.exchange.ExchangeFixture.A;
+import static dev.resiliencegateway.exchange.ExchangeFixture.B;
+import static dev.resiliencegateway.exchange.ExchangeFixture.C;
+import static dev.resiliencegateway.exchange.FakeUpstream.answer;
+import static dev.resiliencegateway.exchange.FakeUpstream.fail;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.mock.web.MockHttpServletResponse;
+import org.springframework.web.servlet.function.HandlerFunction;
+import org.springframework.web.servlet.function.ServerResponse;
+
+import dev.resiliencegateway.config.GatewayConfig;
+import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
+import dev.resiliencegateway.exchange.FakeUpstream.Sent;
+import dev.resiliencegateway.outcome.Outcome;
+import dev.resiliencegateway.pool.Replica;
+
+/** The exchange loop (choose, send, ask the rule, act) against a scripted upstream on a fake clock. */
+class ResilientExchangeTest {
+
+	private final ExchangeFixture fx = new ExchangeFixture(A, B, C);
+
+	private final RoutePolicy policy = GatewayConfig.DEFAULT_ROUTE.withBackoff(Duration.ZERO, Duration.ZERO);
+
+	private final HandlerFunction<ServerResponse> route = fx.route(policy);
+
+	@AfterEach
+	void close() {
+		fx.close();
+	}
+
+	@Test
+	void aGoodAnswerIsRelayedOnceAndItsConnectionReleased() throws Exception {
+		fx.upstream.scriptAll(answer(200, "order 1", "Content-Type", "text/plain", "Connection", "x-secret", "X-Secret",
+				"1", "Keep-Alive", "timeout=5"));
+		MockHttpServletResponse out = fx.send(route, "GET", "/orders/1?x=%41", null);
+		assertThat(out.getStatus()).isEqualTo(200);
+		assertThat(out.getContentAsString()).isEqualTo("order 1");
+		assertThat(out.getHeader("Content-Type")).isEqualTo("text/plain");
+		assertThat(out.getHeaderNames()).as("hop-by-hop and nominated headers stay behind")
+			.doesNotContain("Connection", "X-Secret", "Keep-Alive");
+		assertThat(out.getHeader("X-Gateway-Attempts")).isEqualTo("1");
+		assertThat(fx.upstream.sent).singleElement()
+			.satisfies(s -> assertThat(s.target()).isEqualTo("/orders/1?x=%41"));
+		assertThat(fx.upstream.released).hasSize(1);
+		assertThat(fx.upstream.aborted).isEmpty();
+		Replica replica = replicaOf(fx.upstream.sent.get(0));
+		assertThat(fx.attempts(replica, Outcome.SUCCESS)).isEqualTo(1);
+		assertThat(fx.health(replica).load().inFlight()).isZero();
+	}
+
+	@Test
+	void aGetThatMeetsA500IsRetriedOnAnotherReplica() throws Exception {
+		fx.upstream.scriptAll(answer(500, "boom"), answer(200, "ok"));
+		MockHttpServletResponse out = fx.send(route, "GET", "/orders/1", null);
+		assertThat(out.getStatus()).isEqualTo(200);
+		assertThat(out.getContentAsString()).isEqualTo("ok");
+		assertThat(out.getHeader("X-Gateway-Attempts")).isEqualTo("2");
+		assertThat(fx.upstream.sent).hasSize(2);
+		assertThat(fx.upstream.sent.get(0).replica()).isNotEqualTo(fx.upstream.sent.get(1).replica());
+		assertThat(fx.upstream.aborted).as("the 500 is not read, its connection not reused").hasSize(1);
+		assertThat(fx.attempts(replicaOf(fx.upstream.sent.get(0)), Outcome.UPSTREAM_5XX)).isEqualTo(1);
+		assertThat(fx.attempts(replicaOf(fx.upstream.sent.get(1)), Outcome.SUCCESS)).isEqualTo(1);
+	}
+
+	@Test
+	void aPostReachesOneReplicaOnceOnACheckedConnectionAndItsFailureIsRelayed() throws Exception {
+		fx.upstream.scriptAll(answer(503, "busy"));
+		MockHttpServletResponse out = fx.send(route, "POST", "/orders", "one order");
+		assertThat(out.getStatus()).isEqualTo(503);
+		assertThat(out.getContentAsString()).isEqualTo("busy");
+		assertThat(fx.upstream.sent).singleElement().satisfies(s -> {
+			assertThat(s.atMostOnce()).isTrue();
+			assertThat(s.body()).isEqualTo("one order");
+		});
+	}
+
+	@Test
+	void aPostWhoseConnectionWasRefusedGoesToTheNextReplica() throws Exception {
+		fx.upstream.scriptAll(fail(Outcome.CONNECT_FAILURE), answer(201, "created"));
+		MockHttpServletResponse out = fx.send(route, "POST", "/orders", "one order");
+		assertThat(out.getStatus()).isEqualTo(201);
+		assertThat(fx.upstream.sent).extracting(Sent::body).containsExactly(null, "one order");
+	}
+
+	@Test
+	void aPostThatTimedOutIsNotSentAgain() throws Exception {
+		fx.upstream.scriptAll(fail(Outcome.TIMEOUT), answer(201, "created"));
+		MockHttpServletResponse out = fx.send(route, "POST", "/orders", "one order");
+		assertThat(out.getStatus()).isEqualTo(504);
+		assertThat(out.getContentType()).isEqualTo("application/problem+json");
+		assertThat(out.getContentAsString()).contains("scripted TIMEOUT").contains("after 1 attempt");
+		assertThat(fx.upstream.sent).hasSize(1);
+	}
+
+	@Test
+	void everyReplicaFailingEndsWithTheLastFailureAfterMaxAttempts() throws Exception {
+		fx.upstream.scriptAll(fail(Outcome.RESET));
+		MockHttpServletResponse out = fx.send(route, "GET", "/orders/1", null);
+		assertThat(out.getStatus()).isEqualTo(502);
+		assertThat(out.getContentAsString()).contains("after 3 attempts");
+		assertThat(fx.upstream.sent).extracting(Sent::replica).containsExactlyInAnyOrder(A.id(), B.id(), C.id());
+	}
+
+	@Test
+	void theRouteDeadlineStopsRetries() throws Exception {
+		fx.upstream.scriptAll(call -> {
+			fx.ticker.advance(Duration.ofSeconds(11)); // longer than the 10 s deadline
+			return fail(Outcome.TIMEOUT).run(call);
+		});
+		MockHttpServletResponse out = fx.send(route, "GET", "/orders/1", null);
+		assertThat(out.getStatus()).isEqualTo(504);
+		assertThat(out.getContentAsString()).contains("route deadline of 10000 ms");
+		assertThat(fx.upstream.sent).hasSize(1);
+	}
+
+	@Test
+	void aRetryAfterLongerThanTheGatewayWaitsIsTheClientsToHear() throws Exception {
+		fx.upstream.scriptAll(answer(503, "later", "Retry-After", "30"));
+		MockHttpServletResponse out = fx.send(route, "GET", "/orders/1", null);
+		assertThat(out.getStatus()).isEqualTo(503);
+		assertThat(out.getHeader("Retry-After")).isEqualTo("30");
+		assertThat(fx.upstream.sent).hasSize(1);
+	}
+
+	@Test
+	void aStaticFallbackReplacesOnlyTheGatewaysOwnFailure() throws Exception {
+		HandlerFunction<ServerResponse> withFallback = fx.route(
+				policy.withFallback(new GatewayConfig.Fallback(200, "{\"orders\":[]}", "application/json", null)));
+		fx.upstream.scriptAll(fail(Outcome.CONNECT_FAILURE));
+		MockHttpServletResponse out = fx.send(withFallback, "GET", "/orders", null);
+		assertThat(out.getStatus()).isEqualTo(200);
+		assertThat(out.getContentAsString()).isEqualTo("{\"orders\":[]}");
+		assertThat(out.getHeader(Fallbacks.HEADER)).isEqualTo("503");
+
+		fx.upstream.scriptAll(answer(500, "the replica's own"));
+		MockHttpServletResponse relayed = fx.send(withFallback, "POST", "/orders", "x");
+		assertThat(relayed.getStatus()).isEqualTo(500);
+		assertThat(relayed.getContentAsString()).isEqualTo("the replica's own");
+	}
+
+	@Test
+	void aRequestAtTheRouteLimitIsRefusedWithoutReachingAReplica() throws Exception {
+		HandlerFunction<ServerResponse> none = fx.route(policy.withLimits(policy.bufferLimit(), 0, policy.maxBodySize()));
+		MockHttpServletResponse out = fx.send(none, "GET", "/orders", null);
+		assertThat(out.getStatus()).isEqualTo(503);
+		assertThat(out.getContentAsString()).contains("is at its limit of 0 concurrent requests");
+		assertThat(fx.upstream.sent).isEmpty();
+	}
+
+	static Replica replicaOf(Sent sent) {
+		for (Replica r : new Replica[] { A, B, C }) {
+			if (r.id().equals(sent.replica())) {
+				return r;
+			}
+		}
+		throw new AssertionError(sent);
+	}
+
+}
