@@ -17,10 +17,13 @@ fi
 for jdk in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25-jdk; do
   if [ -x "$jdk/bin/java" ]; then export JAVA_HOME="$jdk"; break; fi
 done
-./mvnw -B -q -DskipTests package test-compile
+# the gateway's jar, as users run it
+./mvnw -B -q -DskipTests package
 # stock Spring Cloud Gateway Server MVC, a small separate app (bench/stock-scg), built here
 ./mvnw -B -q -f bench/stock-scg/pom.xml -DskipTests package
-./mvnw -B -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath >/dev/null
+# the driver: a Maven project of its own (bench/pom.xml), so no benchmark code is in the product
+./mvnw -B -q -f bench/pom.xml -DskipTests package
+./mvnw -B -q -f bench/pom.xml dependency:build-classpath -Dmdep.outputFile=target/bench.classpath >/dev/null
 JAVA="${JAVA_HOME:-/usr}/bin/java"
-exec "$JAVA" -Xmx1g -cp "target/test-classes:target/classes:$(cat target/bench.classpath)" \
+exec "$JAVA" -Xmx1g -cp "bench/target/classes:$(cat bench/target/bench.classpath)" \
   dev.resiliencegateway.bench.Benchmark --java-home="${JAVA_HOME:-/usr}" "$@"
