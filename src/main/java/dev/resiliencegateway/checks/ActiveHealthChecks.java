@@ -18,6 +18,7 @@ import dev.resiliencegateway.config.GatewayConfig.HealthCheckSettings;
 import dev.resiliencegateway.health.HealthVerdict;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
+import dev.resiliencegateway.support.Threads;
 
 /**
  * Active health checks: GET the health path of every replica of a pool, read Spring Boot's health
@@ -27,11 +28,7 @@ import dev.resiliencegateway.health.ReplicaHealth;
  */
 public final class ActiveHealthChecks implements AutoCloseable {
 
-	private final ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
-		Thread t = new Thread(r, "gateway-health-check");
-		t.setDaemon(true);
-		return t;
-	});
+	private final ExecutorService executor = Executors.newFixedThreadPool(2, Threads.daemon("gateway-health-check"));
 
 	private final HttpClient http;
 
@@ -83,6 +80,11 @@ public final class ActiveHealthChecks implements AutoCloseable {
 				}
 			});
 		}
+	}
+
+	/** Whether a check of {@code replica} is in flight (a new round skips it). */
+	boolean inFlight(ReplicaHealth replica) {
+		return inFlight.contains(replica);
 	}
 
 	/** Reads Spring Boot's health JSON: UP, DOWN, OUT_OF_SERVICE; without a status, the HTTP code decides. */

@@ -28,8 +28,20 @@ public final class GatewayConfigValidator {
 
 	private static final String P = "resilience.gateway";
 
-	/** One Gateway MVC route as the validator needs it: its property path, id and uri. */
-	public record RouteRef(String key, String id, URI uri) {
+	/**
+	 * One Gateway MVC route as the validator needs it: its property path, id, uri and the
+	 * {@link RoutePolicyFilters} among its filters.
+	 */
+	public record RouteRef(String key, String id, URI uri, List<PolicyFilter> policyFilters) {
+
+		public RouteRef(String key, String id, URI uri) {
+			this(key, id, uri, List.of());
+		}
+
+	}
+
+	/** A {@link RoutePolicyFilters} filter on a route: {@code name=value} at property path {@code key}. */
+	public record PolicyFilter(String key, String name, String value) {
 	}
 
 	private GatewayConfigValidator() {
@@ -98,6 +110,17 @@ public final class GatewayConfigValidator {
 			}
 			routePolicies.put(id, route(key, r, defaults));
 		});
+		for (RouteRef route : routes) {
+			if (!route.policyFilters().isEmpty()) {
+				if (route.uri() == null || !"lb".equalsIgnoreCase(route.uri().getScheme())) {
+					PolicyFilter f = route.policyFilters().get(0);
+					throw new InvalidConfigurationException(f.key(), f.name() + "=" + f.value(),
+							"no resilience filter on a route whose uri is not lb://POOL");
+				}
+				routePolicies.put(route.id(), RoutePolicyFilterValues.apply(route.policyFilters(),
+						routePolicies.getOrDefault(route.id(), defaults)));
+			}
+		}
 		return new GatewayConfig(trusted, props.decisionHeaders(), upstream, Map.copyOf(pools), defaults,
 				Map.copyOf(routePolicies), edge);
 	}

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
-import dev.resiliencegateway.support.VirtualThreads;
+import dev.resiliencegateway.support.Threads;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 
@@ -115,7 +115,7 @@ public final class DemoReplica implements AutoCloseable {
 		stopServer();
 		server = HttpServer.create(new InetSocketAddress(bindAddress, port), 1024);
 		boundPort = server.getAddress().getPort();
-		executor = VirtualThreads.perTask("demo-replica"); // a hanging replica then costs no platform thread
+		executor = Threads.perTask("demo-replica"); // a hanging replica then costs no platform thread
 		server.setExecutor(executor);
 		server.createContext("/", this::handle);
 		server.start();

@@ -93,8 +93,4 @@ final class Attempt {
 		return true;
 	}
 
-	boolean completed() {
-		return completed.get();
-	}
-
 }

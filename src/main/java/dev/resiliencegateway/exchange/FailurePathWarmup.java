@@ -29,7 +29,7 @@ import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.pool.Replica;
-import dev.resiliencegateway.support.VirtualThreads;
+import dev.resiliencegateway.support.Threads;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
@@ -77,7 +77,7 @@ public final class FailurePathWarmup {
 			nobody = s.getLocalPort();
 		}
 		ResilientExchange exchange = new ResilientExchange(client, config, Ticker.SYSTEM,
-				new GatewayMetrics(new SimpleMeterRegistry()), VirtualThreads.perTask("warm-up-hedge"), disconnects);
+				new GatewayMetrics(new SimpleMeterRegistry()), Threads.perTask("warm-up-hedge"), disconnects);
 		RoutePolicy policy = GatewayConfig.DEFAULT_ROUTE.withAttempts(1, Duration.ofMillis(50), Duration.ofSeconds(1))
 			.withLimits(1024 * 1024, 100, 0);
 		this.hang = exchange.handlerFor("warm-up", pool("http://127.0.0.1:" + silent.getLocalPort(), environment),
@@ -144,6 +144,11 @@ public final class FailurePathWarmup {
 				// nothing to do
 			}
 		}
+	}
+
+	/** The per-process token the warm-up route asks for (it matches nothing once the warm-up is over). */
+	public String token() {
+		return token;
 	}
 
 	/** The statuses the warm-up requests got (504s from the silent replica, 503s from the refusing one). */

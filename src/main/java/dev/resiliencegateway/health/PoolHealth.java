@@ -1,5 +1,6 @@
 package dev.resiliencegateway.health;
 
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,10 +37,30 @@ public final class PoolHealth {
 			boolean panic) {
 	}
 
-	/** Everything a pool needs from outside; one per gateway. */
+	/**
+	 * Everything a pool needs from outside; one per gateway.
+	 *
+	 * @param latencyDecayNanos time constant of a replica's latency EWMA (the balancer's cost)
+	 * @param errorPenaltyNanos a failure counts as at least this much latency, so a replica that fails fast does not look fast
+	 * @param initialLatencyNanos a new replica's latency before its first answer
+	 */
 	public record Environment(Ticker ticker, InstantSource wallClock, RandomGenerator random,
 			Consumer<ReplicaEvent> listener, Function<String, CircuitBreaker> breakers, long latencyDecayNanos,
 			long errorPenaltyNanos, long initialLatencyNanos) {
+
+		public static final Duration LATENCY_DECAY = Duration.ofMillis(500);
+
+		public static final Duration ERROR_PENALTY = Duration.ofSeconds(1);
+
+		public static final Duration INITIAL_LATENCY = Duration.ofMillis(1);
+
+		/** The gateway's environment with the default latency constants. */
+		public static Environment of(Ticker ticker, InstantSource wallClock, RandomGenerator random,
+				Consumer<ReplicaEvent> listener, Function<String, CircuitBreaker> breakers) {
+			return new Environment(ticker, wallClock, random, listener, breakers, LATENCY_DECAY.toNanos(),
+					ERROR_PENALTY.toNanos(), INITIAL_LATENCY.toNanos());
+		}
+
 	}
 
 	private static final System.Logger LOG = System.getLogger(PoolHealth.class.getName());

@@ -35,16 +35,6 @@ public enum Outcome {
 		return this != SUCCESS && this != CANCELLED;
 	}
 
-	/** The failure happened on the gateway's side of the wire (no answer was received). */
-	public boolean isLocalOrigin() {
-		return this == CONNECT_FAILURE || this == TIMEOUT;
-	}
-
-	/** Whether the request may have reached the replica (and so may have been executed). */
-	public boolean mayHaveReachedReplica() {
-		return this != CONNECT_FAILURE;
-	}
-
 	/** Classifies a response status. */
 	public static Outcome ofStatus(int status) {
 		return status >= 500 && status <= 599 ? UPSTREAM_5XX : SUCCESS;

@@ -17,12 +17,13 @@ import org.springframework.web.servlet.function.ServerResponse;
 
 import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig;
+import dev.resiliencegateway.config.RoutePolicyFilters;
 import dev.resiliencegateway.exchange.GatewayMetrics;
 import dev.resiliencegateway.exchange.ResilientExchange;
 import dev.resiliencegateway.exchange.transport.ClientDisconnects;
 import dev.resiliencegateway.exchange.transport.HttpUpstreamClient;
 import dev.resiliencegateway.exchange.transport.UpstreamClient;
-import dev.resiliencegateway.support.VirtualThreads;
+import dev.resiliencegateway.support.Threads;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
@@ -59,6 +60,12 @@ public class ExchangeAutoConfiguration {
 		};
 	}
 
+	/** {@code MaxAttempts=2}, {@code Hedge=50ms}, ...: a route's policy written among its filters (RoutePolicyFilters). */
+	@Bean
+	static RoutePolicyFilters.FilterSupplier routePolicyFilters() {
+		return new RoutePolicyFilters.FilterSupplier();
+	}
+
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
 	UpstreamClient upstreamClient(GatewayConfig config) {
@@ -74,7 +81,7 @@ public class ExchangeAutoConfiguration {
 	ResilientExchange resilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, MeterRegistry meters,
 			ClientDisconnects disconnects) {
 		return new ResilientExchange(client, config, ticker, new GatewayMetrics(meters),
-				VirtualThreads.perTask("gateway-hedge"), disconnects);
+				Threads.perTask("gateway-hedge"), disconnects);
 	}
 
 	@Bean(RESILIENT_LB_DEFINITION)

@@ -19,13 +19,14 @@ import org.springframework.cloud.client.discovery.DiscoveryClient;
 import org.springframework.context.SmartLifecycle;
 
 import dev.resiliencegateway.checks.ActiveHealthChecks;
-import dev.resiliencegateway.config.GatewayConfig;
+import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
+import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaEventSink;
 import dev.resiliencegateway.health.ReplicaState;
-import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.pool.Replica;
+import dev.resiliencegateway.support.Threads;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
 /**
@@ -66,9 +67,7 @@ public final class PoolRegistry implements SmartLifecycle {
 	/** The gateway's default environment for pools: system ticker and clock, and the given breaker factory. */
 	static PoolHealth.Environment environment(Ticker ticker, ReplicaEventSink events,
 			java.util.function.Function<String, CircuitBreaker> breakers) {
-		return new PoolHealth.Environment(ticker, InstantSource.system(), new Random(), events::publish,
-				breakers, Duration.ofMillis(500).toNanos(), Duration.ofSeconds(1).toNanos(),
-				Duration.ofMillis(1).toNanos());
+		return PoolHealth.Environment.of(ticker, InstantSource.system(), new Random(), events::publish, breakers);
 	}
 
 	public PoolHealth pool(String name) {
@@ -108,11 +107,7 @@ public final class PoolRegistry implements SmartLifecycle {
 
 	@Override
 	public synchronized void start() {
-		scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-			Thread t = new Thread(r, "gateway-pools");
-			t.setDaemon(true);
-			return t;
-		});
+		scheduler = Executors.newSingleThreadScheduledExecutor(Threads.daemon("gateway-pools"));
 		scheduler.scheduleAtFixedRate(() -> pools.values().forEach(PoolHealth::tick), TICK.toMillis(), TICK.toMillis(),
 				TimeUnit.MILLISECONDS);
 		scheduler.scheduleAtFixedRate(() -> everySecond.forEach(PoolRegistry::safely), 1, 1, TimeUnit.SECONDS);

@@ -1,8 +1,6 @@
 package dev.resiliencegateway.wiring;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Function;
 
 import org.slf4j.Logger;
@@ -13,12 +11,9 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.cloud.client.discovery.DiscoveryClient;
 import org.springframework.cloud.client.discovery.composite.CompositeDiscoveryClient;
 import org.springframework.cloud.client.discovery.simple.SimpleDiscoveryClient;
-import org.springframework.cloud.gateway.server.mvc.config.GatewayMvcProperties;
-import org.springframework.cloud.gateway.server.mvc.config.RouteProperties;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
@@ -28,7 +23,7 @@ import org.springframework.core.env.Environment;
 import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfigValidator;
-import dev.resiliencegateway.config.GatewayConfigValidator.RouteRef;
+import dev.resiliencegateway.config.GatewayRoutes;
 import dev.resiliencegateway.config.GatewayProperties;
 import dev.resiliencegateway.health.ReplicaEventSink;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -56,7 +51,7 @@ public class PoolsAutoConfiguration {
 			ObjectProvider<DiscoveryClient> discoveryClient) {
 		DiscoveryClient discovery = discoveryClient.getIfAvailable();
 		boolean isStatic = discovery == null || isStatic(discovery);
-		GatewayConfig config = GatewayConfigValidator.validate(properties, routes(environment),
+		GatewayConfig config = GatewayConfigValidator.validate(properties, GatewayRoutes.of(environment),
 				service -> discovery != null && !discovery.getInstances(service).isEmpty(), isStatic);
 		log.info("Resilience Gateway: {} pool(s) {}, {} thread(s) serve requests", config.pools().size(),
 				config.pools().keySet(), Boolean.parseBoolean(environment.getProperty("spring.threads.virtual.enabled"))
@@ -69,25 +64,6 @@ public class PoolsAutoConfiguration {
 			return composite.getDiscoveryClients().stream().allMatch(SimpleDiscoveryClient.class::isInstance);
 		}
 		return discovery instanceof SimpleDiscoveryClient;
-	}
-
-	/** Gateway MVC's routes as configured (list form), with their property paths for error messages. */
-	static List<RouteRef> routes(Environment environment) {
-		List<RouteRef> refs = new ArrayList<>();
-		for (String prefix : List.of(GatewayMvcProperties.PREFIX, "spring.cloud.gateway.mvc")) {
-			GatewayMvcProperties props = Binder.get(environment).bindOrCreate(prefix, GatewayMvcProperties.class);
-			List<RouteProperties> list = props.getRoutes();
-			for (int i = 0; i < list.size(); i++) {
-				refs.add(new RouteRef(prefix + ".routes[" + i + "]", list.get(i).getId(), list.get(i).getUri()));
-			}
-			props.getRoutesMap()
-				.forEach((key, r) -> refs.add(new RouteRef(prefix + ".routes-map." + key,
-						r.getId() != null ? r.getId() : key, r.getUri())));
-			if (!refs.isEmpty()) {
-				break;
-			}
-		}
-		return refs;
 	}
 
 	/** The clock of every decision (ejection times, budgets, latencies); a test may replace it. */

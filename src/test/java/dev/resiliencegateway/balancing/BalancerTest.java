@@ -106,8 +106,9 @@ class BalancerTest {
 	void heavierReplicasGetMore() {
 		List<Fake> two = List.of(replica("light", 1), replica("heavy", 3));
 		Map<String, Integer> counts = pick(two, 4000);
-		// with two replicas both are always drawn, so weight shows through cost only on ties: equal
-		assertThat(counts.get("heavy") + counts.get("light")).isEqualTo(4000);
+		// with two replicas both are always drawn; equal costs are a tie, won by the first draw, which
+		// is proportional to weight: the heavy one gets about 3/4
+		assertThat(counts.get("heavy")).isBetween(2800, 3200);
 		List<Fake> three = List.of(replica("light", 1), replica("heavy", 3), replica("other", 1));
 		Map<String, Integer> c3 = pick(three, 5000);
 		assertThat(c3.get("heavy")).isGreaterThan(c3.get("light"));

@@ -63,6 +63,7 @@ class ComposeFileTest {
 				|| Files.isExecutable(Path.of("/usr/local/bin/docker-compose"));
 		if (!present) {
 			assertThat(System.getenv("CI")).as("docker-compose must be installed in CI (.ci/run installs it)").isNull();
+			dev.resiliencegateway.TestConsole.warn("SKIPPED LOUDLY: docker-compose is not installed (apt-get install docker-compose)");
 			Assumptions.abort("SKIPPED LOUDLY: docker-compose is not installed (apt-get install docker-compose)");
 		}
 		Process p = new ProcessBuilder("docker-compose", "-f", "docker-compose.yml", "config").redirectErrorStream(false).start();

@@ -5,9 +5,14 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringApplication;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.SimpleCommandLinePropertySource;
+import org.springframework.core.env.StandardEnvironment;
 
 import dev.resiliencegateway.GatewayApplication;
+import dev.resiliencegateway.demo.DemoReplica;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -26,15 +31,35 @@ class StartupValidationTest {
 	}
 
 	/** The base arguments with {@code extra} replacing any of the same key (Boot joins repeated keys). */
-	private static String startupFailure(String... extra) {
-		java.util.Map<String, String> byKey = new java.util.LinkedHashMap<>();
+	private static java.util.Map<String, Object> properties(String... extra) {
+		java.util.Map<String, Object> byKey = new java.util.LinkedHashMap<>();
 		for (String a : base()) {
-			byKey.put(a.substring(0, a.indexOf('=')), a);
+			byKey.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
 		}
 		for (String a : extra) {
-			byKey.put(a.substring(0, a.indexOf('=')), a);
+			byKey.put(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
 		}
-		List<String> args = new ArrayList<>(byKey.values());
+		return byKey;
+	}
+
+	/**
+	 * The validator as a pure function: the settings bound as Spring Boot binds them, then validated;
+	 * returns the one-line message. {@link #aBadSettingStopsStartupWithOneReport} is the boot test.
+	 */
+	private static String startupFailure(String... extra) {
+		StandardEnvironment environment = new StandardEnvironment();
+		environment.getPropertySources().addFirst(new MapPropertySource("test", properties(extra)));
+		GatewayProperties props = Binder.get(environment).bindOrCreate("resilience.gateway", GatewayProperties.class);
+		Throwable t = catchThrowable(
+				() -> GatewayConfigValidator.validate(props, GatewayRoutes.of(environment), service -> false, true));
+		assertThat(t).isInstanceOf(InvalidConfigurationException.class);
+		return t.getMessage();
+	}
+
+	@Test
+	void aBadSettingStopsStartupWithOneReport() {
+		List<String> args = base();
+		args.add("--resilience.gateway.route-defaults.max-attempts=0");
 		Throwable thrown = catchThrowable(() -> SpringApplication.run(GatewayApplication.class, args.toArray(String[]::new)).close());
 		assertThat(thrown).as("startup should fail").isNotNull();
 		Throwable t = thrown;
@@ -42,9 +67,15 @@ class StartupValidationTest {
 			t = t.getCause();
 		}
 		assertThat(t).as("cause chain of %s", thrown).isInstanceOf(InvalidConfigurationException.class);
-		FailureAnalysis analysis = new InvalidConfigurationFailureAnalyzer().analyze(thrown);
-		assertThat(analysis.getDescription()).startsWith("Invalid gateway configuration: ");
-		return t.getMessage();
+		StandardEnvironment environment = new StandardEnvironment();
+		environment.getPropertySources().addFirst(new SimpleCommandLinePropertySource(args.toArray(String[]::new)));
+		FailureAnalysis analysis = new InvalidConfigurationFailureAnalyzer(environment).analyze(thrown);
+		assertThat(analysis.getDescription())
+			.isEqualTo("Invalid gateway configuration: resilience.gateway.route-defaults.max-attempts: 0 (expected: >= 1)");
+		assertThat(analysis.getAction()).startsWith("Set resilience.gateway.route-defaults.max-attempts to >= 1 where it is set: ")
+			.contains("from property source \"commandLineArgs\"").doesNotContain("application.yml");
+		assertThat(new InvalidConfigurationFailureAnalyzer(null).analyze(thrown).getAction())
+			.contains("in the gateway's configuration (application.yml, a file given with");
 	}
 
 	@Test
@@ -127,23 +158,6 @@ class StartupValidationTest {
 	}
 
 	@Test
-	void aPoolFromSimpleDiscoveryIsAccepted() {
-		List<String> args = new ArrayList<>(List.of("--server.port=0", "--management.server.port=0",
-				"--spring.main.banner-mode=off", "--logging.level.root=OFF", ROUTE + "id=users", ROUTE + "uri=lb://users",
-				ROUTE + "predicates[0]=Path=/users/**",
-				"--spring.cloud.discovery.client.simple.instances.users[0].uri=http://127.0.0.1:9"));
-		var context = SpringApplication.run(GatewayApplication.class, args.toArray(String[]::new));
-		try {
-			var pools = context.getBean(dev.resiliencegateway.wiring.PoolRegistry.class);
-			assertThat(pools.pool("users").replicas()).singleElement()
-				.satisfies(r -> assertThat(r.replica().id()).isEqualTo("127.0.0.1:9"));
-		}
-		finally {
-			context.close();
-		}
-	}
-
-	@Test
 	void readinessGoesDownWhenShutdownStarts() {
 		var context = SpringApplication.run(GatewayApplication.class, base().toArray(String[]::new));
 		var availability = context.getBean(org.springframework.boot.availability.ApplicationAvailability.class);
@@ -152,6 +166,67 @@ class StartupValidationTest {
 		context.close();
 		assertThat(availability.getReadinessState())
 			.isEqualTo(org.springframework.boot.availability.ReadinessState.REFUSING_TRAFFIC);
+	}
+
+
+	@Test
+	void routePolicyFiltersAreFoldedIntoTheRoutesPolicy() {
+		StandardEnvironment environment = new StandardEnvironment();
+		environment.getPropertySources().addFirst(new MapPropertySource("test", properties(
+				ROUTE + "filters[0]=StripPrefix=1", ROUTE + "filters[1]=MaxAttempts=2", ROUTE + "filters[2]=PerTryTimeout=300ms",
+				ROUTE + "filters[3]=Deadline=3s", ROUTE + "filters[4]=Hedge=40ms", ROUTE + "filters[5]=MaxConcurrent=7",
+				ROUTE + "filters[6]=MaxBodySize=1KB", "--resilience.gateway.routes.orders.max-attempts=5",
+				"--resilience.gateway.routes.orders.retry-budget-percent=30")));
+		GatewayProperties props = Binder.get(environment).bindOrCreate("resilience.gateway", GatewayProperties.class);
+		GatewayConfig.RoutePolicy p = GatewayConfigValidator
+			.validate(props, GatewayRoutes.of(environment), service -> false, true)
+			.routePolicy("orders");
+		assertThat(p.maxAttempts()).as("the filter wins over routes.ID").isEqualTo(2);
+		assertThat(p.retryBudgetPercent()).as("keys the filters do not name stay").isEqualTo(30);
+		assertThat(p.perTryTimeout()).isEqualTo(java.time.Duration.ofMillis(300));
+		assertThat(p.deadline()).isEqualTo(java.time.Duration.ofSeconds(3));
+		assertThat(p.hedge()).isTrue();
+		assertThat(p.hedgeDelay()).isEqualTo(java.time.Duration.ofMillis(40));
+		assertThat(p.maxConcurrent()).isEqualTo(7);
+		assertThat(p.maxBodySize()).isEqualTo(1024);
+	}
+
+	@Test
+	void badRoutePolicyFilters() {
+		assertThat(startupFailure(ROUTE + "filters[0]=MaxAttempts=0")).isEqualTo(
+				"spring.cloud.gateway.server.webmvc.routes[0].filters[0]: 'MaxAttempts=0' (expected: a whole number >= 1)");
+		assertThat(startupFailure(ROUTE + "filters[0]=AddRequestHeader=X-A, 1", ROUTE + "filters[1]=Hedge=soon")).isEqualTo(
+				"spring.cloud.gateway.server.webmvc.routes[0].filters[1]: 'Hedge=soon' (expected: a duration such as 50ms, p95 or off)");
+		assertThat(startupFailure(ROUTE + "filters[0]=Deadline=-1s")).isEqualTo(
+				"spring.cloud.gateway.server.webmvc.routes[0].filters[0]: 'Deadline=-1s' (expected: a positive duration such as 500ms or 2s)");
+		assertThat(startupFailure(ROUTE + "uri=http://127.0.0.1:9", ROUTE + "filters[0]=MaxAttempts=2")).isEqualTo(
+				"spring.cloud.gateway.server.webmvc.routes[0].filters[0]: 'MaxAttempts=2' (expected: no resilience filter on a route whose uri is not lb://POOL)");
+	}
+
+	/** Gateway MVC accepts the filter names, and the policy they set is the one requests get. */
+	@Test
+	void aRoutesOwnFiltersSetItsPolicyEndToEnd() throws Exception {
+		try (DemoReplica failing = new DemoReplica("failing", 0).start()) {
+			failing.setMode(DemoReplica.Mode.FAILING);
+			List<String> args = base();
+			args.removeIf(a -> a.startsWith(POOL));
+			args.add(POOL + "replicas[0].url=" + failing.url());
+			args.add(POOL + "health-check.enabled=false");
+			args.add(ROUTE + "filters[0]=MaxAttempts=1");
+			var context = SpringApplication.run(GatewayApplication.class, args.toArray(String[]::new));
+			try {
+				int port = ((org.springframework.boot.web.context.WebServerApplicationContext) context).getWebServer().getPort();
+				var response = java.net.http.HttpClient.newHttpClient()
+					.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/orders/1"))
+						.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+				// without the filter the GET would be sent up to 3 times (to the one replica, once all were tried)
+				assertThat(response.statusCode()).as("one attempt: the replica's 500 is relayed").isEqualTo(500);
+				assertThat(failing.served()).isEqualTo(1);
+			}
+			finally {
+				context.close();
+			}
+		}
 	}
 
 }

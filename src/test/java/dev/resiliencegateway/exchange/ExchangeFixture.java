@@ -64,9 +64,8 @@ final class ExchangeFixture implements AutoCloseable {
 			new MappingJackson2HttpMessageConverter());
 
 	ExchangeFixture(Replica... replicas) {
-		PoolHealth.Environment env = new PoolHealth.Environment(ticker, InstantSource.fixed(Instant.EPOCH), new Random(7),
-				events::add, CircuitBreaker::ofDefaults, Duration.ofMillis(500).toNanos(), Duration.ofSeconds(1).toNanos(),
-				Duration.ofMillis(1).toNanos());
+		PoolHealth.Environment env = PoolHealth.Environment.of(ticker, InstantSource.fixed(Instant.EPOCH), new Random(7),
+				events::add, CircuitBreaker::ofDefaults);
 		this.pool = new PoolHealth("orders", HealthPolicy.DEFAULTS, env, List.of(replicas));
 		GatewayConfig config = new GatewayConfig(TrustedProxies.NONE, true,
 				new GatewayConfig.UpstreamSettings(Duration.ofSeconds(1), 16, 64, Duration.ofSeconds(30), 8192), Map.of(),
@@ -76,7 +75,11 @@ final class ExchangeFixture implements AutoCloseable {
 	}
 
 	HandlerFunction<ServerResponse> route(RoutePolicy policy) {
-		return exchange.handlerFor("orders", pool, policy, 512);
+		return route(policy, 512);
+	}
+
+	HandlerFunction<ServerResponse> route(RoutePolicy policy, int maxConcurrentPerReplica) {
+		return exchange.handlerFor("orders", pool, policy, maxConcurrentPerReplica);
 	}
 
 	/** Sends one request through {@code route} and writes its answer out, as Spring MVC would. */

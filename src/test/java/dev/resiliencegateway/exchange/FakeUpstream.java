@@ -74,6 +74,14 @@ final class FakeUpstream implements UpstreamClient {
 		};
 	}
 
+	/** Answers after {@code millis} of real time (a slow replica), unless cancelled first. */
+	static Step slow(long millis, int status, String body) {
+		return call -> {
+			call.park(new CountDownLatch(1), millis);
+			return call.cancelled.getCount() == 0 ? Result.failed(Outcome.RESET, "cancelled") : answer(status, body).run(call);
+		};
+	}
+
 	static Step explode() {
 		return call -> {
 			throw new IllegalStateException("a bug in the upstream client");
@@ -142,8 +150,12 @@ final class FakeUpstream implements UpstreamClient {
 	}
 
 	/** The hedge delay on the fake clock: let the attempts settle, then let {@code nanos} pass if still waiting. */
+	/** The hedge delay last waited (on the fake clock), in nanos. */
+	volatile long lastHedgeWait = -1;
+
 	Hedging.Wait waitOnFakeClock(FakeTicker ticker) {
 		return (attempt, nanos) -> {
+			lastHedgeWait = nanos;
 			settle();
 			if (attempt.isDone()) {
 				return true;
@@ -245,12 +257,17 @@ final class FakeUpstream implements UpstreamClient {
 
 		/** Parks until {@code latch} opens or the call is cancelled; a parked attempt is not busy. */
 		void park(CountDownLatch latch) throws InterruptedException {
+			park(latch, 10_000);
+		}
+
+		/** As {@link #park(CountDownLatch)}, for at most {@code millis}. */
+		void park(CountDownLatch latch, long millis) throws InterruptedException {
 			waitingOn = latch;
 			calls.add(this);
 			parked.set(true);
 			busy.decrementAndGet();
 			try {
-				for (int i = 0; i < 10_000 && latch.getCount() > 0 && cancelled.getCount() > 0; i++) {
+				for (long i = 0; i < millis && latch.getCount() > 0 && cancelled.getCount() > 0; i++) {
 					latch.await(1, TimeUnit.MILLISECONDS);
 				}
 			}

@@ -137,4 +137,49 @@ class HedgingTest {
 		assertThat(fx.upstream.sent).hasSize(1);
 	}
 
+
+	@Test
+	void withoutAFixedDelayTheHedgeWaitsTheRoutesP95() throws Exception {
+		HandlerFunction<ServerResponse> p95Route = fx.route(GatewayConfig.DEFAULT_ROUTE
+			.withHedging(true, null, Duration.ofMillis(10), 100));
+		fx.upstream.scriptAll(call -> {
+			fx.ticker.advance(Duration.ofMillis(30)); // every answer takes 30 ms on the fake clock
+			return answer(200, "ok").run(call);
+		});
+		fx.send(p95Route, "GET", "/orders/0", null);
+		assertThat(fx.upstream.lastHedgeWait).as("before 20 answers: the fixed first delay")
+			.isEqualTo(Hedging.DELAY_WITHOUT_P95);
+		for (int i = 1; i < 20; i++) {
+			fx.send(p95Route, "GET", "/orders/" + i, null);
+		}
+		fx.ticker.advance(Duration.ofSeconds(1)); // the p95 is recomputed at most once a second
+		fx.send(p95Route, "GET", "/orders/20", null);
+		assertThat(fx.upstream.lastHedgeWait).isEqualTo(Duration.ofMillis(30).toNanos());
+	}
+
+	@Test
+	void hedgesStopWhenTheirBudgetIsSpent() throws Exception {
+		// every attempt answers after 30 ms of real time, so every request is slow enough to hedge
+		fx.upstream.scriptAll(FakeUpstream.slow(30, 200, "slow"));
+		HandlerFunction<ServerResponse> half = fx.route(GatewayConfig.DEFAULT_ROUTE
+			.withHedging(true, Duration.ofMillis(5), Duration.ofMillis(1), 50));
+		for (int i = 0; i < 4; i++) {
+			assertThat(fx.send(half, "GET", "/orders/" + i, null).getStatus()).isEqualTo(200);
+		}
+		// a 50 % budget: no hedge for the 1st request (0.5 of a token), one for the 2nd, none for the 3rd, one for the 4th
+		assertThat(fx.meters.find("gateway.hedges").counter().count()).isEqualTo(2);
+	}
+
+	@Test
+	void aDefaultFivePercentBudgetDoesNotHedgeAQuietRoute() throws Exception {
+		fx.upstream.scriptAll(FakeUpstream.slow(30, 200, "slow"));
+		HandlerFunction<ServerResponse> fivePercent = fx.route(GatewayConfig.DEFAULT_ROUTE
+			.withHedging(true, Duration.ofMillis(5), Duration.ofMillis(1), 5));
+		for (int i = 0; i < 4; i++) {
+			fx.send(fivePercent, "GET", "/orders/" + i, null);
+		}
+		assertThat(fx.meters.find("gateway.hedges").counter()).isNull();
+		assertThat(fx.upstream.sent).hasSize(4);
+	}
+
 }

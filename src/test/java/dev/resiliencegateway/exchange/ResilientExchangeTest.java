@@ -154,6 +154,24 @@ class ResilientExchangeTest {
 		assertThat(fx.upstream.sent).isEmpty();
 	}
 
+	@Test
+	void replicasAtTheirConcurrencyLimitAreSkippedAndNoneLeftIsA503() throws Exception {
+		HandlerFunction<ServerResponse> full = fx.route(policy, 1);
+		// B and C are busy with a request each (their limit is 1): only A may take one
+		fx.health(B).load().begin(fx.ticker.nanos());
+		fx.health(C).load().begin(fx.ticker.nanos());
+		fx.upstream.scriptAll(answer(200, "ok"));
+		MockHttpServletResponse out = fx.send(full, "GET", "/orders/1", null);
+		assertThat(out.getStatus()).isEqualTo(200);
+		assertThat(fx.upstream.sent).extracting(Sent::replica).containsExactly(A.id());
+		fx.health(A).load().begin(fx.ticker.nanos());
+		MockHttpServletResponse none = fx.send(full, "GET", "/orders/2", null);
+		assertThat(none.getStatus()).isEqualTo(503);
+		assertThat(none.getHeader("Retry-After")).isEqualTo("1");
+		assertThat(none.getContentAsString()).contains("no replica of pool 'orders' can take the request");
+		assertThat(fx.upstream.sent).hasSize(1);
+	}
+
 	static Replica replicaOf(Sent sent) {
 		for (Replica r : new Replica[] { A, B, C }) {
 			if (r.id().equals(sent.replica())) {

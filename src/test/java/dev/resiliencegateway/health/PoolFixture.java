@@ -45,9 +45,8 @@ final class PoolFixture {
 	/** @param listener also told of every event, after it is recorded in {@link #events} */
 	PoolFixture(int n, HealthPolicy policy, CircuitBreakerConfig breaker, Consumer<ReplicaEvent> listener) {
 		Consumer<ReplicaEvent> record = events::add;
-		PoolHealth.Environment env = new PoolHealth.Environment(ticker, InstantSource.fixed(Instant.EPOCH),
-				new Random(42), listener == null ? record : record.andThen(listener), name -> CircuitBreaker.of(name, breaker),
-				Duration.ofMillis(500).toNanos(), Duration.ofSeconds(1).toNanos(), Duration.ofMillis(1).toNanos());
+		PoolHealth.Environment env = PoolHealth.Environment.of(ticker, InstantSource.fixed(Instant.EPOCH), new Random(42),
+				listener == null ? record : record.andThen(listener), name -> CircuitBreaker.of(name, breaker));
 		List<Replica> replicas = IntStream.rangeClosed(1, n)
 			.mapToObj(i -> Replica.of(URI.create("http://orders-" + i + ".internal:8080"), 1))
 			.toList();

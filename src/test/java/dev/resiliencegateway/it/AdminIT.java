@@ -67,6 +67,31 @@ class AdminIT extends GatewayIT {
 	}
 
 	@Test
+	void ejectTakesAReplicaOutForItsSecondsNotCountedAgainstTheCap() throws Exception {
+		DemoReplica ejected = Replicas.SVC.get(2);
+		HttpResponse<String> r = write(replicaPath(2), "{\"action\":\"eject\",\"seconds\":60}", basic("admin", ADMIN_PASSWORD));
+		assertThat(r.statusCode()).isEqualTo(200);
+		assertThat(r.body()).contains("\"state\":\"EJECTED\"");
+		try {
+			assertThat(pools.pool("svc").replicas().get(2).status().reason()).contains("ejected by admin for 60000 ms");
+			ejected.resetStats();
+			for (int i = 0; i < 60; i++) {
+				assertThat(get("/svc/x").statusCode()).isEqualTo(200);
+			}
+			assertThat(ejected.served()).as("GETs may probe an ejected replica only once a second; an operator's ejection "
+					+ "is not probed before its time").isZero();
+			assertThat(write(replicaPath(2), "{\"action\":\"eject\",\"seconds\":-5}", basic("admin", ADMIN_PASSWORD))
+				.statusCode()).isEqualTo(400);
+		}
+		finally {
+			assertThat(write(replicaPath(2), "{\"action\":\"restore\"}", basic("admin", ADMIN_PASSWORD)).statusCode())
+				.isEqualTo(200);
+		}
+		assertThat(management("/actuator/replicas").body()).contains("Operator admin asked to eject 60s replica 127.0.0.1:"
+				+ ejected.port());
+	}
+
+	@Test
 	void badActionsGet400AndUnknownReplicas404() throws Exception {
 		assertThat(write(replicaPath(0), "{\"action\":\"explode\"}", basic("admin", ADMIN_PASSWORD)).statusCode()).isEqualTo(400);
 		assertThat(write("/actuator/replicas/svc/10.9.9.9:1", "{\"action\":\"drain\"}", basic("admin", ADMIN_PASSWORD))

@@ -29,6 +29,7 @@ class StatusPageIT extends GatewayIT {
 		Path driver = Path.of("/usr/bin/chromedriver");
 		if (!Files.isExecutable(browser) || !Files.isExecutable(driver)) {
 			assertThat(System.getenv("CI")).as("chromium and chromium-driver must be installed in CI (.ci/run does)").isNull();
+			dev.resiliencegateway.TestConsole.warn("SKIPPED LOUDLY: apt-get install chromium chromium-driver to run the status page test");
 			Assumptions.abort("SKIPPED LOUDLY: apt-get install chromium chromium-driver to run the status page test");
 		}
 		ChromeOptions options = new ChromeOptions();

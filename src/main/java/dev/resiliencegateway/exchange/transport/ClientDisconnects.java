@@ -20,6 +20,8 @@ import jakarta.servlet.ServletRequestWrapper;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 
+import dev.resiliencegateway.support.Threads;
+
 /**
  * Notices a client that closes its connection while the gateway is still waiting for a replica, so
  * the upstream attempt can be cancelled at once instead of running to its timeout (nginx does the
@@ -56,8 +58,7 @@ public final class ClientDisconnects implements AutoCloseable {
 
 	private ClientDisconnects(Selector selector) {
 		this.selector = selector;
-		this.thread = new Thread(this::run, "client-disconnects");
-		this.thread.setDaemon(true);
+		this.thread = Threads.daemon("client-disconnects").newThread(this::run);
 		this.thread.start();
 	}
 

@@ -1,0 +1,147 @@
+package dev.resiliencegateway.checks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import dev.resiliencegateway.clock.Ticker;
+import dev.resiliencegateway.config.GatewayConfig.HealthCheckSettings;
+import dev.resiliencegateway.health.HealthPolicy;
+import dev.resiliencegateway.health.PoolHealth;
+import dev.resiliencegateway.health.ReplicaHealth;
+import dev.resiliencegateway.health.ReplicaState;
+import dev.resiliencegateway.pool.Replica;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+
+/** How the active checks read a replica's health endpoint, against a real HTTP server on loopback. */
+class ActiveHealthChecksTest {
+
+	private HttpServer server;
+
+	private final ActiveHealthChecks checks = new ActiveHealthChecks();
+
+	private final CountDownLatch release = new CountDownLatch(1);
+
+	private final AtomicInteger hangRequests = new AtomicInteger();
+
+	@BeforeEach
+	void serve() throws IOException {
+		server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
+		server.setExecutor(Executors.newCachedThreadPool());
+		answer("/down-but-200", 200, "{\"status\":\"DOWN\"}");
+		answer("/out-of-service", 503, "{\"status\":\"OUT_OF_SERVICE\"}");
+		answer("/plain-ok", 200, "ok");
+		answer("/plain-500", 500, "<html>oops</html>");
+		answer("/up", 200, "{\"status\":\"UP\",\"components\":{}}");
+		server.createContext("/hang", ex -> {
+			hangRequests.incrementAndGet();
+			try {
+				release.await(10, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException e) {
+				Thread.currentThread().interrupt();
+			}
+			ex.close();
+		});
+		server.start();
+	}
+
+	private void answer(String path, int status, String body) {
+		server.createContext(path, (HttpExchange ex) -> {
+			byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+			ex.sendResponseHeaders(status, bytes.length);
+			try (OutputStream out = ex.getResponseBody()) {
+				out.write(bytes);
+			}
+		});
+	}
+
+	@AfterEach
+	void stop() {
+		release.countDown();
+		checks.close();
+		server.stop(0);
+	}
+
+	private PoolHealth pool() {
+		Replica replica = Replica.of(URI.create("http://127.0.0.1:" + server.getAddress().getPort()), 1);
+		return new PoolHealth("orders", HealthPolicy.DEFAULTS, PoolHealth.Environment.of(Ticker.SYSTEM,
+				InstantSource.system(), new Random(1), e -> {
+				}, CircuitBreaker::ofDefaults), List.of(replica));
+	}
+
+	/** Runs {@code rounds} checks one after another (each awaited, bounded) and returns the replica's state. */
+	private ReplicaState check(PoolHealth pool, String path, Duration timeout, int rounds) throws InterruptedException {
+		HealthCheckSettings settings = new HealthCheckSettings(true, path, Duration.ofSeconds(1), timeout);
+		ReplicaHealth replica = pool.replicas().get(0);
+		for (int i = 0; i < rounds; i++) {
+			checks.checkAll(pool, settings);
+			awaitCheckDone(pool);
+		}
+		return replica.state();
+	}
+
+	/** The check is over when its replica is no longer in flight (a second round would be skipped). */
+	private void awaitCheckDone(PoolHealth pool) throws InterruptedException {
+		for (int i = 0; i < 300 && checks.inFlight(pool.replicas().get(0)); i++) {
+			Thread.sleep(10);
+		}
+	}
+
+	@Test
+	void aStatusDownIsDownEvenWithHttp200() throws Exception {
+		PoolHealth pool = pool();
+		assertThat(check(pool, "/down-but-200", Duration.ofSeconds(1), 1)).as("one failure is not enough").isEqualTo(ReplicaState.HEALTHY);
+		assertThat(check(pool, "/down-but-200", Duration.ofSeconds(1), 1)).isEqualTo(ReplicaState.DOWN);
+		assertThat(pool.replicas().get(0).status().reason()).contains("status DOWN (HTTP 200)");
+	}
+
+	@Test
+	void outOfServiceDrainsAtOnce() throws Exception {
+		PoolHealth pool = pool();
+		assertThat(check(pool, "/out-of-service", Duration.ofSeconds(1), 1)).isEqualTo(ReplicaState.DRAINED);
+		assertThat(check(pool, "/up", Duration.ofSeconds(1), 2)).as("two passes bring it back").isEqualTo(ReplicaState.RECOVERING);
+	}
+
+	@Test
+	void aBodyThatIsNotJsonLeavesTheDecisionToTheStatusCode() throws Exception {
+		PoolHealth pool = pool();
+		assertThat(check(pool, "/plain-ok", Duration.ofSeconds(1), 3)).isEqualTo(ReplicaState.HEALTHY);
+		assertThat(check(pool, "/plain-500", Duration.ofSeconds(1), 2)).isEqualTo(ReplicaState.DOWN);
+		assertThat(pool.replicas().get(0).status().reason()).contains("HTTP 500");
+	}
+
+	@Test
+	void aCheckThatTimesOutIsAFailureAndChecksNeverPileUp() throws Exception {
+		PoolHealth pool = pool();
+		HealthCheckSettings settings = new HealthCheckSettings(true, "/hang", Duration.ofSeconds(1), Duration.ofMillis(300));
+		checks.checkAll(pool, settings);
+		checks.checkAll(pool, settings); // the first is still in flight: skipped
+		checks.checkAll(pool, settings);
+		awaitCheckDone(pool);
+		assertThat(hangRequests).as("one check in flight per replica").hasValue(1);
+		assertThat(check(pool, "/hang", Duration.ofMillis(300), 1)).isEqualTo(ReplicaState.DOWN);
+		assertThat(pool.replicas().get(0).status().reason()).contains("HttpTimeoutException");
+	}
+
+}
