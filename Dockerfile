@@ -1,4 +1,6 @@
-# Resilience Gateway image: builds with the Maven wrapper, runs on a Java 25 JRE (virtual threads on).
+# Resilience Gateway image: builds with the Maven wrapper, runs on a Java 25 JRE (virtual threads on)
+# from the JDK's AOT cache (classes loaded and linked ahead of time: about half the time to readiness,
+# docs/performance.md).
 FROM eclipse-temurin:25-jdk AS build
 WORKDIR /src
 COPY mvnw pom.xml ./
@@ -7,12 +9,20 @@ RUN ./mvnw -B -q dependency:go-offline
 COPY src src
 RUN ./mvnw -B -q package -DskipTests
 
+# The AOT cache is trained by the JVM that will use it (this JRE), with the same options.
+FROM eclipse-temurin:25-jre AS aot
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+COPY --from=build /src/target/resilience-gateway.jar /tmp/resilience-gateway.jar
+COPY docker/aot-cache.sh /tmp/aot-cache.sh
+RUN /tmp/aot-cache.sh /tmp/resilience-gateway.jar /app
+
 FROM eclipse-temurin:25-jre
 RUN useradd --system --uid 10001 gateway
+# /app: the extracted jar (resilience-gateway.jar and lib/) and app.aot
+COPY --from=aot /app /app
 WORKDIR /app
-COPY --from=build /src/target/resilience-gateway.jar app.jar
 USER gateway
 EXPOSE 8080 8081
 # A bounded heap: the container limit, not a quarter of the host, decides the footprint.
 ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
-ENTRYPOINT ["java", "-jar", "/app/app.jar"]
+ENTRYPOINT ["java", "-XX:AOTCache=/app/app.aot", "-jar", "/app/resilience-gateway.jar"]

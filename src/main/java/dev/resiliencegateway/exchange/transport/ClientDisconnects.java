@@ -86,7 +86,11 @@ public final class ClientDisconnects implements AutoCloseable {
 		SocketChannel channel = selector == null ? null : TomcatChannels.of(request);
 		Watch w = new Watch(this, channel, System.nanoTime(), bodyRead, onGone);
 		if (channel != null) {
+			boolean idle = waiting.isEmpty();
 			waiting.add(w);
+			if (idle) {
+				selector.wakeup(); // the watcher sleeps without a timeout while nothing is watched
+			}
 		}
 		return w;
 	}
@@ -94,7 +98,9 @@ public final class ClientDisconnects implements AutoCloseable {
 	private void run() {
 		while (running) {
 			try {
-				selector.select(TimeUnit.NANOSECONDS.toMillis(DELAY_NANOS));
+				// every 50 ms while requests are watched; while none are, sleep until watch() wakes it
+				// (an idle gateway's watcher used to wake 20 times a second for nothing)
+				selector.select(waiting.isEmpty() ? 0 : TimeUnit.NANOSECONDS.toMillis(DELAY_NANOS));
 				Set<SelectionKey> ready = selector.selectedKeys();
 				for (SelectionKey key : ready) {
 					Watch w = (Watch) key.attachment();

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the JDK's AOT cache (JEP 483/514/515, JDK 25+) for the gateway: the classes it loads and
+# links at startup, and their method profiles, from one training run that stops once the Spring
+# context is refreshed. Starting with the cache roughly halves the time to readiness (docs/performance.md).
+#   docker/aot-cache.sh target/resilience-gateway.jar target/aot
+#   java -XX:AOTCache=target/aot/app.aot -jar target/aot/resilience-gateway.jar ...
+# The cache holds only for the same JDK build, the same jars and compatible JVM options: rebuild it with
+# the jar (the Dockerfile does). A JVM that cannot use it says so and starts without it.
+set -euo pipefail
+jar="${1:?usage: aot-cache.sh JAR OUTDIR}"
+out="${2:?usage: aot-cache.sh JAR OUTDIR}"
+java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+rm -rf "$out"
+# the AOT cache needs a plain class path: the Spring Boot jar is extracted to a thin jar plus lib/
+"$java" -Djarmode=tools -jar "$jar" extract --destination "$out"
+app="$out/$(basename "$jar")"
+# training run: a pool on a loopback port nothing listens on, ports of the system's choosing, and
+# exit once the context has refreshed (spring.context.exit=onRefresh); nothing leaves the machine
+args=(-Dspring.context.exit=onRefresh -jar "$app"
+  --server.port=0 --management.server.port=0 --logging.level.root=WARN
+  --spring.cloud.gateway.server.webmvc.routes[0].id=training
+  --spring.cloud.gateway.server.webmvc.routes[0].uri=lb://training
+  --spring.cloud.gateway.server.webmvc.routes[0].predicates[0]=Path=/training/**
+  --resilience.gateway.pools.training.replicas[0].url=http://127.0.0.1:9
+  --resilience.gateway.pools.training.health-check.enabled=false)
+"$java" -XX:AOTCacheOutput="$out/app.aot" "${args[@]}" 2>&1 | grep -v '^\[.*\]\[warning\]\[aot\] Skipping' || true
+test -s "$out/app.aot" || { echo "no AOT cache was written to $out/app.aot" >&2; exit 1; }
+# the same start with the cache required (AOTMode=on: a cache the JVM cannot use is an error, not a warning)
+"$java" -XX:AOTMode=on -XX:AOTCache="$out/app.aot" "${args[@]}" >/dev/null
+echo "AOT cache: $out/app.aot ($(du -h "$out/app.aot" | cut -f1)); start with: java -XX:AOTCache=$out/app.aot -jar $app"
