@@ -3,6 +3,8 @@ package dev.resiliencegateway.exchange;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 
+import jakarta.servlet.http.HttpServletRequest;
+
 import org.springframework.cloud.gateway.server.mvc.common.MvcUtils;
 import org.springframework.http.HttpHeaders;
 import org.springframework.util.LinkedMultiValueMap;
@@ -23,6 +25,16 @@ final class Targets {
 	 * for their parameters would consume the body.
 	 */
 	static String of(ServerRequest request) {
+		boolean rebuilt = request.getClass().getSimpleName().startsWith("Built");
+		if (!rebuilt) {
+			// no route filter changed the request: the servlet request's raw path and query are the
+			// client's, without building and parsing a java.net.URI (3 % of the CPU of a GET)
+			HttpServletRequest servlet = request.servletRequest();
+			String path = servlet.getRequestURI();
+			String query = servlet.getQueryString();
+			String target = path == null || path.isEmpty() ? "/" : path;
+			return query == null || query.isEmpty() ? target : target + '?' + query;
+		}
 		URI uri = request.uri();
 		String path = uri.getRawPath();
 		String query = uri.getRawQuery();
@@ -30,7 +42,7 @@ final class Targets {
 		if (query != null && !query.isEmpty()) {
 			sb.append('?').append(query);
 		}
-		if (request.getClass().getSimpleName().startsWith("Built") && !isForm(request)) {
+		if (!isForm(request)) {
 			var inQuery = UriComponentsBuilder.newInstance().query(query).build().getQueryParams().keySet();
 			var added = new LinkedMultiValueMap<String, String>();
 			request.params().forEach((k, v) -> {
