@@ -43,6 +43,9 @@ final class Systems {
 		Files.createDirectories(work);
 		return switch (name) {
 			case "resilience-gateway" -> gateway(name, replicaPorts, port, work, javaHome, jar, List.of());
+			// the same on the generational Z garbage collector (pauses below a millisecond) instead of G1
+			case "resilience-gateway-zgc" -> gateway(name, replicaPorts, port, work, javaHome, jar, List.of(),
+					List.of("-XX:+UseZGC"));
 			// the same, with hedging on for every route (GETs still waiting after the route's p95 get a second attempt)
 			case "resilience-gateway-hedged" -> gateway(name, replicaPorts, port, work, javaHome, jar,
 					List.of("--resilience.gateway.route-defaults.hedge.enabled=true"));
@@ -60,8 +63,15 @@ final class Systems {
 
 	private static Running gateway(String name, List<Integer> ports, int port, Path work, String javaHome, Path jar,
 			List<String> extra) throws Exception {
+		return gateway(name, ports, port, work, javaHome, jar, extra, List.of());
+	}
+
+	private static Running gateway(String name, List<Integer> ports, int port, Path work, String javaHome, Path jar,
+			List<String> extra, List<String> jvmOptions) throws Exception {
 		int mgmt = port + 1;
-		List<String> cmd = new ArrayList<>(List.of(javaHome + "/bin/java", "-Xms256m", "-Xmx512m", "-jar", jar.toString(),
+		List<String> cmd = new ArrayList<>(List.of(javaHome + "/bin/java", "-Xms256m", "-Xmx512m"));
+		cmd.addAll(jvmOptions);
+		cmd.addAll(List.of("-jar", jar.toString(),
 				"--server.port=" + port, "--management.server.port=" + mgmt, "--logging.level.root=WARN",
 				"--spring.cloud.gateway.server.webmvc.routes[0].id=demo",
 				"--spring.cloud.gateway.server.webmvc.routes[0].uri=lb://demo",
