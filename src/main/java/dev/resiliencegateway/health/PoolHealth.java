@@ -202,6 +202,17 @@ public final class PoolHealth {
 		replica.eject(reason, env.ticker().nanos(), env.random().nextDouble());
 	}
 
+	/** Whether some replica waits for a time to pass (its ejection or its slow start to end): ticks are needed. */
+	public boolean awaitsTime() {
+		for (ReplicaHealth r : replicas) {
+			ReplicaState s = r.state();
+			if (s == ReplicaState.EJECTED || s == ReplicaState.PROBING || s == ReplicaState.RECOVERING) {
+				return true;
+			}
+		}
+		return false;
+	}
+
 	/** Time-driven transitions; called every few hundred milliseconds off the request path. */
 	public void tick() {
 		long now = env.ticker().nanos();

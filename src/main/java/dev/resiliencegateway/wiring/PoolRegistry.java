@@ -11,6 +11,7 @@ import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +24,7 @@ import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.health.PoolHealth;
+import dev.resiliencegateway.health.ReplicaEvent;
 import dev.resiliencegateway.health.ReplicaEventSink;
 import dev.resiliencegateway.health.ReplicaState;
 import dev.resiliencegateway.pool.Replica;
@@ -55,12 +57,21 @@ public final class PoolRegistry implements SmartLifecycle {
 
 	private volatile boolean running;
 
+	/** Whether a tick is scheduled; ticks stop while no replica waits for a time (EJECTED, PROBING, RECOVERING). */
+	private final AtomicBoolean ticking = new AtomicBoolean();
+
 	public PoolRegistry(GatewayConfig config, PoolHealth.Environment env, DiscoveryClient discovery) {
 		this.configs = config.pools();
 		this.discovery = discovery;
+		// every transition may start a wait for a time (an ejection, a slow start): ticks resume
+		java.util.function.Consumer<ReplicaEvent> listener = env.listener();
+		PoolHealth.Environment waking = new PoolHealth.Environment(env.ticker(), env.wallClock(), env.random(), event -> {
+			listener.accept(event);
+			wakeTicks();
+		}, env.breakers(), env.latencyDecayNanos(), env.errorPenaltyNanos(), env.initialLatencyNanos());
 		config.pools().forEach((name, pc) -> {
 			List<Replica> replicas = pc.fromDiscovery() ? Objects.requireNonNullElse(discover(pc), List.of()) : pc.replicas();
-			pools.put(name, new PoolHealth(name, pc.policy(), env, replicas));
+			pools.put(name, new PoolHealth(name, pc.policy(), waking, replicas));
 		});
 	}
 
@@ -108,8 +119,8 @@ public final class PoolRegistry implements SmartLifecycle {
 	@Override
 	public synchronized void start() {
 		scheduler = Executors.newSingleThreadScheduledExecutor(Threads.daemon("gateway-pools"));
-		scheduler.scheduleAtFixedRate(() -> pools.values().forEach(PoolHealth::tick), TICK.toMillis(), TICK.toMillis(),
-				TimeUnit.MILLISECONDS);
+		running = true;
+		wakeTicks();
 		scheduler.scheduleAtFixedRate(() -> everySecond.forEach(PoolRegistry::safely), 1, 1, TimeUnit.SECONDS);
 		configs.forEach((name, pc) -> {
 			PoolHealth pool = pools.get(name);
@@ -124,11 +135,51 @@ public final class PoolRegistry implements SmartLifecycle {
 					List<Replica> latest = discover(pc);
 					if (latest != null) {
 						pool.setReplicas(latest, ReplicaState.RECOVERING);
+						wakeTicks(); // new replicas join in slow start
 					}
 				}), every, every, TimeUnit.MILLISECONDS);
 			}
 		});
-		running = true;
+	}
+
+	/**
+	 * Time-driven transitions (ejection over, slow start complete) every {@link #TICK}, but only while
+	 * some replica waits for a time: an idle gateway with healthy replicas does not wake ten times a
+	 * second for nothing. Transitions and discovery wake the ticks up again.
+	 */
+	private void tick() {
+		boolean waiting = false;
+		for (PoolHealth pool : pools.values()) {
+			safely(pool::tick);
+			waiting |= pool.awaitsTime();
+		}
+		if (waiting) {
+			scheduleTick();
+			return;
+		}
+		ticking.set(false);
+		// a transition between the loop above and the line above found ticking still true: look again
+		for (PoolHealth pool : pools.values()) {
+			if (pool.awaitsTime()) {
+				wakeTicks();
+				return;
+			}
+		}
+	}
+
+	private void wakeTicks() {
+		if (running && ticking.compareAndSet(false, true)) {
+			scheduleTick();
+		}
+	}
+
+	private void scheduleTick() {
+		try {
+			scheduler.schedule(this::tick, TICK.toMillis(), TimeUnit.MILLISECONDS);
+		}
+		catch (java.util.concurrent.RejectedExecutionException stopped) {
+			ticking.set(false); // shutting down
+		}
 	}
 
 	private static void safely(Runnable task) {
@@ -143,6 +194,7 @@ public final class PoolRegistry implements SmartLifecycle {
 	@Override
 	public synchronized void stop() {
 		running = false;
+		ticking.set(false);
 		if (scheduler != null) {
 			scheduler.shutdownNow();
 		}

@@ -107,6 +107,20 @@ class AutoConfigurationTest {
 			});
 	}
 
+	@Test
+	void poolTicksResumeWhenAReplicaWaitsForItsEjectionToEnd() {
+		runner.run(context -> {
+			var replica = context.getBean(PoolRegistry.class).pool("orders").replicas().get(0);
+			Thread.sleep(300); // all healthy: the ticks have stopped
+			assertThat(replica.ejectFor(java.time.Duration.ofMillis(200).toNanos(), "test")).isTrue();
+			for (int i = 0; i < 100 && replica.state() == dev.resiliencegateway.health.ReplicaState.EJECTED; i++) {
+				Thread.sleep(20);
+			}
+			assertThat(replica.state()).as("readmitted by a tick after its ejection")
+				.isEqualTo(dev.resiliencegateway.health.ReplicaState.RECOVERING);
+		});
+	}
+
 	/** An upstream that refuses every attempt, as a user's own client might be swapped in. */
 	private static final class NoUpstream implements UpstreamClient {
 
