@@ -33,8 +33,8 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
 /**
  * Every pool of the gateway, and the one background thread that drives them: time-driven
- * transitions every 100 ms, active health checks at each pool's interval, and discovery refreshes.
- * Nothing here runs on the request path.
+ * transitions every 100 ms while some replica waits for a time, active health checks at each pool's
+ * interval, and discovery refreshes. Nothing here runs on the request path.
  */
 public final class PoolRegistry implements SmartLifecycle {
 
