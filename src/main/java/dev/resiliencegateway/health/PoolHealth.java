@@ -54,6 +54,15 @@ public final class PoolHealth {
 
 		public static final Duration INITIAL_LATENCY = Duration.ofMillis(1);
 
+		/**
+		 * The same environment, with {@code also} told of every event first: a listener that throws
+		 * (a user's event sink) cannot keep it from hearing.
+		 */
+		public Environment alsoTelling(Consumer<ReplicaEvent> also) {
+			return new Environment(ticker, wallClock, random, also.andThen(listener), breakers, latencyDecayNanos,
+					errorPenaltyNanos, initialLatencyNanos);
+		}
+
 		/** The gateway's environment with the default latency constants. */
 		public static Environment of(Ticker ticker, InstantSource wallClock, RandomGenerator random,
 				Consumer<ReplicaEvent> listener, Function<String, CircuitBreaker> breakers) {

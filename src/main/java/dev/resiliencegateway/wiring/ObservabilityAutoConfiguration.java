@@ -17,6 +17,7 @@ import dev.resiliencegateway.admin.StatusPageEndpoint;
 import dev.resiliencegateway.config.GatewayProperties;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaEvent;
+import dev.resiliencegateway.health.ReplicaEventSink;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /** What the pools show: actuator health per pool, replica gauges, the replicas endpoint and the status page. */
@@ -40,8 +41,9 @@ public class ObservabilityAutoConfiguration {
 		return replicaMeters;
 	}
 
+	/** Operators' actions are events like the pools' own: they go to the same sink. */
 	@Bean
-	ReplicasEndpoint replicasEndpoint(PoolRegistry pools, ReplicaEventLog events) {
+	ReplicasEndpoint replicasEndpoint(PoolRegistry pools, ReplicaEventLog events, ReplicaEventSink sink) {
 		return new ReplicasEndpoint(new ReplicasEndpoint.Pools() {
 			@Override
 			public Map<String, PoolHealth> all() {
@@ -55,7 +57,7 @@ public class ObservabilityAutoConfiguration {
 
 			@Override
 			public void record(ReplicaEvent event) {
-				events.accept(event);
+				sink.publish(event);
 			}
 		});
 	}

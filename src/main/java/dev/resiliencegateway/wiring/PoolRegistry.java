@@ -24,7 +24,6 @@ import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.health.PoolHealth;
-import dev.resiliencegateway.health.ReplicaEvent;
 import dev.resiliencegateway.health.ReplicaEventSink;
 import dev.resiliencegateway.health.ReplicaState;
 import dev.resiliencegateway.pool.Replica;
@@ -64,11 +63,7 @@ public final class PoolRegistry implements SmartLifecycle {
 		this.configs = config.pools();
 		this.discovery = discovery;
 		// every transition may start a wait for a time (an ejection, a slow start): ticks resume
-		java.util.function.Consumer<ReplicaEvent> listener = env.listener();
-		PoolHealth.Environment waking = new PoolHealth.Environment(env.ticker(), env.wallClock(), env.random(), event -> {
-			listener.accept(event);
-			wakeTicks();
-		}, env.breakers(), env.latencyDecayNanos(), env.errorPenaltyNanos(), env.initialLatencyNanos());
+		PoolHealth.Environment waking = env.alsoTelling(event -> wakeTicks());
 		config.pools().forEach((name, pc) -> {
 			List<Replica> replicas = pc.fromDiscovery() ? Objects.requireNonNullElse(discover(pc), List.of()) : pc.replicas();
 			pools.put(name, new PoolHealth(name, pc.policy(), waking, replicas));

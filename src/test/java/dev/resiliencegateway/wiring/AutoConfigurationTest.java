@@ -108,6 +108,21 @@ class AutoConfigurationTest {
 	}
 
 	@Test
+	void aSinkThatThrowsDoesNotStopThePoolTicks() {
+		runner.withBean("brokenSink", ReplicaEventSink.class, () -> event -> {
+			throw new IllegalStateException("a broken sink");
+		}).run(context -> {
+			var replica = context.getBean(PoolRegistry.class).pool("orders").replicas().get(0);
+			Thread.sleep(300); // all healthy: the ticks have stopped
+			assertThat(replica.ejectFor(java.time.Duration.ofMillis(200).toNanos(), "test")).isTrue();
+			for (int i = 0; i < 100 && replica.state() == dev.resiliencegateway.health.ReplicaState.EJECTED; i++) {
+				Thread.sleep(20);
+			}
+			assertThat(replica.state()).isEqualTo(dev.resiliencegateway.health.ReplicaState.RECOVERING);
+		});
+	}
+
+	@Test
 	void poolTicksResumeWhenAReplicaWaitsForItsEjectionToEnd() {
 		runner.run(context -> {
 			var replica = context.getBean(PoolRegistry.class).pool("orders").replicas().get(0);
