@@ -180,12 +180,12 @@ public final class PoolHealth {
 	/** Decides on a rule's request to eject: detect-only and the max-ejection cap may hold it back. */
 	void decide(EjectionRequest request) {
 		synchronized (this) {
-			decideLocked(request.replica(), request.reason());
+			decideLocked(request.replica(), request.reason(), request.slowOnly());
 		}
 		flush();
 	}
 
-	private void decideLocked(ReplicaHealth replica, String reason) {
+	private void decideLocked(ReplicaHealth replica, String reason, boolean slowOnly) {
 		if (!replica.state().takesTraffic()) {
 			return;
 		}
@@ -194,6 +194,13 @@ public final class PoolHealth {
 			publish(new ReplicaEvent.WouldEject(name, replica.replica().id(), reason, "the pool is in detect-only mode",
 					env.wallClock().instant()));
 			replica.resetDetection();
+			return;
+		}
+		if (slowOnly && !slowerThanItsPeers(replica)) {
+			publish(new ReplicaEvent.WouldEject(name, replica.replica().id(), reason,
+					"no other replica in rotation is " + SLOW_OUTLIER_FACTOR + "x faster: the pool is overloaded, not this replica",
+					env.wallClock().instant()));
+			replica.resetSlowDetection();
 			return;
 		}
 		int out = 0;
@@ -209,6 +216,27 @@ public final class PoolHealth {
 			return;
 		}
 		replica.eject(reason, env.ticker().nanos(), env.random().nextDouble());
+	}
+
+	/**
+	 * Slowness the whole pool shares is overload, not a fault of one replica: ejecting one replica of
+	 * an overloaded pool sends its share to the others, who slow down in turn and are ejected next (a
+	 * burst of 2000 requests at once did that to a pool of three healthy replicas). A replica is ejected
+	 * for slow calls only when some other replica in rotation answers at least this many times faster
+	 * (peak-EWMA latency); failures eject regardless. Envoy's success-rate outlier detection is
+	 * relative to the pool in the same way.
+	 */
+	static final double SLOW_OUTLIER_FACTOR = 2.0;
+
+	private boolean slowerThanItsPeers(ReplicaHealth replica) {
+		long now = env.ticker().nanos();
+		double own = replica.load().latencyNanos(now);
+		for (ReplicaHealth r : replicas) {
+			if (r != replica && r.state().takesTraffic() && r.load().latencyNanos(now) * SLOW_OUTLIER_FACTOR <= own) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	/** Whether some replica waits for a time to pass (its ejection or its slow start to end): ticks are needed. */

@@ -152,9 +152,18 @@ public final class ReplicaHealth implements Candidate {
 			// the breaker only detects: it opened on this call, and is reset once the pool has decided
 			CircuitBreaker.Metrics m = breaker.getMetrics();
 			return new EjectionRequest(this, String.format("failure rate %.0f%% / slow-call rate %.0f%% over the last %d calls",
-					m.getFailureRate(), m.getSlowCallRate(), m.getNumberOfBufferedCalls()));
+					m.getFailureRate(), m.getSlowCallRate(), m.getNumberOfBufferedCalls()),
+					m.getFailureRate() < breaker.getCircuitBreakerConfig().getFailureRateThreshold());
 		}
 		return null;
+	}
+
+	/**
+	 * Forget the breaker's window after a slow-call ejection was refused (the pool is slow, not this
+	 * replica); a run of consecutive failures in progress still counts.
+	 */
+	void resetSlowDetection() {
+		breaker.reset();
 	}
 
 	/** Forget the evidence that led to an ejection request (after an ejection, or a refusal). */

@@ -98,4 +98,60 @@ class HealthFlowTest {
 		assertThat(r.state()).isEqualTo(RECOVERING);
 	}
 
+
+	private static PoolFixture withSlowCallRule(int n) {
+		return new PoolFixture(n, HealthPolicy.DEFAULTS, io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.custom()
+			.slidingWindowType(io.github.resilience4j.circuitbreaker.CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+			.slidingWindowSize(20)
+			.minimumNumberOfCalls(10)
+			.failureRateThreshold(50)
+			.slowCallRateThreshold(80)
+			.slowCallDurationThreshold(Duration.ofSeconds(1))
+			.automaticTransitionFromOpenToHalfOpenEnabled(false)
+			.build());
+	}
+
+	private static void answer(PoolFixture f, ReplicaHealth r, int times, Duration latency) {
+		for (int i = 0; i < times; i++) {
+			f.ticker.advance(Duration.ofMillis(10));
+			f.pool.record(r, Outcome.SUCCESS, latency.toNanos(), false);
+		}
+	}
+
+	@Test
+	void slownessThePoolSharesIsOverloadAndEjectsNoReplica() {
+		PoolFixture f = withSlowCallRule(3);
+		for (int round = 0; round < 20; round++) {
+			for (int i = 0; i < 3; i++) {
+				answer(f, f.replica(i), 1, Duration.ofMillis(1500));
+			}
+		}
+		assertThat(f.transitions()).as("no ejection while every replica is as slow").isEmpty();
+		assertThat(f.events).filteredOn(ReplicaEvent.WouldEject.class::isInstance)
+			.extracting(e -> ((ReplicaEvent.WouldEject) e).heldBy())
+			.isNotEmpty()
+			.allMatch(why -> why.contains("overloaded"));
+	}
+
+	@Test
+	void aReplicaSlowerThanItsPeersIsStillEjected() {
+		PoolFixture f = withSlowCallRule(3);
+		for (int round = 0; round < 20; round++) {
+			answer(f, f.replica(0), 1, Duration.ofMillis(1500));
+			answer(f, f.replica(1), 1, Duration.ofMillis(20));
+			answer(f, f.replica(2), 1, Duration.ofMillis(20));
+		}
+		assertThat(f.replica(0).state()).isEqualTo(EJECTED);
+		assertThat(f.replica(1).state()).isEqualTo(HEALTHY);
+	}
+
+	@Test
+	void failuresEjectEvenWhenThePoolIsSlow() {
+		PoolFixture f = withSlowCallRule(3);
+		for (int i = 0; i < 3; i++) {
+			answer(f, f.replica(i), 9, Duration.ofMillis(1500)); // one call short of the breaker's minimum
+		}
+		f.fail(f.replica(0), 5, Outcome.RESET);
+		assertThat(f.replica(0).state()).isEqualTo(EJECTED);
+	}
 }

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -17,15 +18,18 @@ import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.EndpointDetails;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.io.entity.InputStreamEntity;
@@ -104,6 +108,9 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		}
 
 	}
+
+	/** Sends of a request without a body again after {@link #closedWhileIdle the keep-alive race}. */
+	static final int MAX_STALE_RESENDS = 2;
 
 	private final int maxResponseHeaderSize;
 
@@ -195,20 +202,51 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	@Override
 	public Result execute(Call call, boolean atMostOnce) {
 		HttpUriRequestBase request = ((HttpCall) call).request();
-		try {
-			ClassicHttpResponse response = (atMostOnce ? checkedClient : client)
-				.executeOpen(HttpHost.create(call.replica().uri()), request, null);
-			HttpResponse answer = new HttpResponse(response, request);
-			String invalid = ResponseFraming.violation(response, maxResponseHeaderSize);
-			if (invalid != null) {
-				answer.abort();
-				return Result.failed(Outcome.RESET, "invalid response: " + invalid);
+		HttpHost host = HttpHost.create(call.replica().uri());
+		HttpClientContext context = HttpClientContext.create();
+		for (int stale = 0;; stale++) {
+			try {
+				ClassicHttpResponse response = (atMostOnce ? checkedClient : client).executeOpen(host, request, context);
+				HttpResponse answer = new HttpResponse(response, request);
+				String invalid = ResponseFraming.violation(response, maxResponseHeaderSize);
+				if (invalid != null) {
+					answer.abort();
+					return Result.failed(Outcome.RESET, "invalid response: " + invalid);
+				}
+				return new Result(answer, null, null);
 			}
-			return new Result(answer, null, null);
+			catch (IOException | RuntimeException e) {
+				if (!atMostOnce && stale < MAX_STALE_RESENDS && request.getEntity() == null && !request.isCancelled()
+						&& closedWhileIdle(e, context.getEndpointDetails())) {
+					continue;
+				}
+				return Result.failed(classify(e), describe(e));
+			}
 		}
-		catch (IOException | RuntimeException e) {
-			return Result.failed(classify(e), describe(e));
+	}
+
+	/**
+	 * Whether a failure is the keep-alive race rather than the replica failing: the request went out
+	 * on a connection that had already carried a response, and the connection was closed or reset
+	 * before a byte of the answer came back. A server may close an idle keep-alive connection at any
+	 * time (RFC 9112 section 9.3.1; the JDK's HttpServer closes idle connections beyond 200 at once,
+	 * others after their keep-alive timeout or request count), and a request sent as the close is in
+	 * flight meets it. Such a failure says nothing about the replica, so a request without a body
+	 * that may be repeated is sent again, on the next pooled or a new connection, and nothing is
+	 * recorded against the replica. HttpClient's own retry strategy cannot tell a reused connection
+	 * from a new one, and the exchange's retries would count the failure and move to another replica.
+	 */
+	static boolean closedWhileIdle(Throwable e, EndpointDetails connection) {
+		if (connection == null || connection.getRequestCount() < 2
+				|| connection.getResponseCount() >= connection.getRequestCount()) {
+			return false;
 		}
+		if (e instanceof NoHttpResponseException) {
+			return true;
+		}
+		String message = e.getMessage();
+		return e instanceof SocketException && !(e instanceof ConnectException) && message != null
+				&& (message.contains("reset") || message.contains("Broken pipe"));
 	}
 
 	/** Maps a failure of the upstream hop to an outcome; connect failures are only those where nothing was sent. */
