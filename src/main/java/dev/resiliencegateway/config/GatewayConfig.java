@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.resiliencegateway.health.HealthPolicy;
+import dev.resiliencegateway.idempotency.IdempotencyPolicy;
 import dev.resiliencegateway.pool.Replica;
 
 /**
@@ -46,7 +47,7 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 
 	public static final RoutePolicy DEFAULT_ROUTE = new RoutePolicy(DEFAULT_MAX_ATTEMPTS, DEFAULT_PER_TRY_TIMEOUT,
 			DEFAULT_DEADLINE, Duration.ofMillis(25), Duration.ofMillis(250), 20, 3, Duration.ofSeconds(1), 1024 * 1024,
-			10_000, DEFAULT_MAX_BODY_SIZE, false, null, Duration.ofMillis(10), 5, null);
+			10_000, DEFAULT_MAX_BODY_SIZE, false, null, Duration.ofMillis(10), 5, null, IdempotencyPolicy.OFF);
 
 	public static final int DEFAULT_MAX_CONCURRENT_PER_REPLICA = 512;
 
@@ -89,37 +90,43 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	public record RoutePolicy(int maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
 			Duration backoffCap, int retryBudgetPercent, int retryBudgetFloor, Duration maxRetryAfter, long bufferLimit,
 			int maxConcurrent, long maxBodySize, boolean hedge, Duration hedgeDelay, Duration hedgeMinDelay, int hedgeBudgetPercent,
-			Fallback fallback) {
+			Fallback fallback, IdempotencyPolicy idempotency) {
 
 		public RoutePolicy withAttempts(int maxAttempts, Duration perTryTimeout, Duration deadline) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency);
 		}
 
 		public RoutePolicy withBackoff(Duration base, Duration cap) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, base, cap, retryBudgetPercent, retryBudgetFloor,
 					maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay, hedgeMinDelay,
-					hedgeBudgetPercent, fallback);
+					hedgeBudgetPercent, fallback, idempotency);
 		}
 
 		public RoutePolicy withLimits(long bufferLimit, int maxConcurrent, long maxBodySize) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency);
 		}
 
 		/** @param delay fixed hedge delay, or {@code null} for the route's observed p95 */
 		public RoutePolicy withHedging(boolean hedge, Duration delay, Duration minDelay, int budgetPercent) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, delay, minDelay,
-					budgetPercent, fallback);
+					budgetPercent, fallback, idempotency);
+		}
+
+		public RoutePolicy withIdempotency(IdempotencyPolicy idempotency) {
+			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
+					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency);
 		}
 
 		public RoutePolicy withFallback(Fallback fallback) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency);
 		}
 
 	}

@@ -20,6 +20,7 @@ import java.util.function.Predicate;
 import dev.resiliencegateway.config.GatewayConfig.HealthCheckSettings;
 import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
+import dev.resiliencegateway.idempotency.IdempotencyPolicy;
 import dev.resiliencegateway.config.GatewayConfig.UpstreamSettings;
 import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.pool.Replica;
@@ -254,7 +255,34 @@ public final class GatewayConfigValidator {
 				h.delay() != null ? positive(key + ".hedge.delay", h.delay(), null) : d.hedgeDelay(),
 				positive(key + ".hedge.min-delay", h.minDelay(), d.hedgeMinDelay()),
 				percent(key + ".hedge.budget-percent", h.budgetPercent(), d.hedgeBudgetPercent()),
-				fallback(key + ".fallback", r.fallback(), d.fallback()));
+				fallback(key + ".fallback", r.fallback(), d.fallback()), idempotency(key + ".idempotency", r.idempotency(),
+						d.idempotency()));
+	}
+
+	private static IdempotencyPolicy idempotency(String key, GatewayProperties.Idempotency i, IdempotencyPolicy d) {
+		if (i == null) {
+			return d;
+		}
+		String inFlight = i.inFlight() == null ? (d.waitForInFlight() ? "wait" : "reject") : i.inFlight().strip();
+		if (!inFlight.equals("reject") && !inFlight.equals("wait")) {
+			throw new InvalidConfigurationException(key + ".in-flight", i.inFlight(), "reject (409 at once) or wait");
+		}
+		String failure = i.onStoreFailure() == null ? (d.failOpen() ? "open" : "closed") : i.onStoreFailure().strip();
+		if (!failure.equals("open") && !failure.equals("closed")) {
+			throw new InvalidConfigurationException(key + ".on-store-failure", i.onStoreFailure(),
+					"open (forward without the key's protection) or closed (503)");
+		}
+		long maxAnswer = i.maxAnswerSize() == null ? d.maxAnswerSize() : i.maxAnswerSize().toBytes();
+		if (maxAnswer < 0 || maxAnswer > 64L * 1024 * 1024) {
+			throw new InvalidConfigurationException(key + ".max-answer-size", i.maxAnswerSize(), "a size from 0 to 64MB");
+		}
+		String client = i.clientHeader() == null ? d.clientHeader() : i.clientHeader().strip();
+		if (client != null && (client.isEmpty() || !client.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != ':'))) {
+			throw new InvalidConfigurationException(key + ".client-header", i.clientHeader(), "a header name such as X-Api-Key");
+		}
+		return new IdempotencyPolicy(i.enabled() != null ? i.enabled() : d.enabled(),
+				positive(key + ".ttl", i.ttl(), d.ttl()), inFlight.equals("wait"), maxAnswer,
+				i.store5xx() != null ? i.store5xx() : d.store5xx(), client, failure.equals("open"));
 	}
 
 	private static long maxBody(String key, GatewayProperties.Route r, RoutePolicy d) {

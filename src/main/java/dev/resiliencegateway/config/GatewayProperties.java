@@ -22,11 +22,30 @@ import org.springframework.util.unit.DataSize;
  * @param routes per-route overrides of {@code route-defaults}, keyed by Gateway route id
  * @param admin the operator credential of the management port
  * @param edge limits and rules for what clients may send (docs/security.md)
+ * @param idempotency where routes that keep {@code Idempotency-Key}s keep them
  */
 @ConfigurationProperties("resilience.gateway")
 public record GatewayProperties(@DefaultValue List<String> trustedProxies, @DefaultValue("false") boolean decisionHeaders,
 		@DefaultValue Upstream upstream, @DefaultValue Map<String, Pool> pools, @DefaultValue Route routeDefaults,
-		@DefaultValue Map<String, Route> routes, @DefaultValue Admin admin, @DefaultValue Edge edge) {
+		@DefaultValue Map<String, Route> routes, @DefaultValue Admin admin, @DefaultValue Edge edge,
+		@DefaultValue KeyStore idempotency) {
+
+	/** Where {@code Idempotency-Key}s and their answers are kept. */
+	public enum Store {
+		/** This gateway's memory (Caffeine, bounded): one gateway, nothing to run. */
+		MEMORY,
+		/** Redis ({@code spring.data.redis.*}): every gateway copy pointing at it shares the keys. */
+		REDIS
+	}
+
+	/**
+	 * @param store {@code memory} (default) or {@code redis}
+	 * @param maxKeys keys kept in memory at most, least recently used first out (default 100000)
+	 * @param keyPrefix put before every Redis key (default {@code resilience-gateway:idempotency:})
+	 */
+	public record KeyStore(@DefaultValue("memory") Store store, @DefaultValue("100000") long maxKeys,
+			@DefaultValue("resilience-gateway:idempotency:") String keyPrefix) {
+	}
 
 	/**
 	 * What the gateway accepts from clients, checked before any route is chosen. Limits that Tomcat
@@ -150,10 +169,31 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * request; the connection is closed either way
 	 * @param hedge hedged requests
 	 * @param fallback what to answer instead of the gateway's own 502/503/504
+	 * @param idempotency keep {@code Idempotency-Key}s of POST and PATCH requests and replay their answers
 	 */
 	public record Route(Integer maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
 			Duration backoffCap, Integer retryBudgetPercent, Integer retryBudgetFloor, Duration maxRetryAfter,
-			DataSize bufferLimit, Integer maxConcurrent, DataSize maxBodySize, @DefaultValue Hedge hedge, @DefaultValue Fallback fallback) {
+			DataSize bufferLimit, Integer maxConcurrent, DataSize maxBodySize, @DefaultValue Hedge hedge, @DefaultValue Fallback fallback,
+			@DefaultValue Idempotency idempotency) {
+	}
+
+	/**
+	 * The gateway keeps each {@code Idempotency-Key} of a POST or PATCH on this route: the first
+	 * request executes, a retry with the same key gets the first one's answer back
+	 * ({@code Idempotent-Replayed: true}) without reaching a replica. See docs/idempotency.md.
+	 *
+	 * @param enabled keep keys on this route (default false: keys pass through untouched)
+	 * @param ttl how long a key and its answer are kept (default 24h)
+	 * @param inFlight a request whose key is still in flight: {@code reject} with 409 (default) or
+	 * {@code wait} for the first one's answer, up to the route's deadline
+	 * @param maxAnswerSize the largest answer body kept (default 1MB)
+	 * @param store5xx keep a replica's 5xx answer too (default false: the key is freed, a retry executes)
+	 * @param clientHeader a request header (an API key, Authorization) whose value scopes keys to a client
+	 * @param onStoreFailure {@code open} (default: forward without the key's protection, count
+	 * {@code gateway.idempotency{result=store-failure}}) or {@code closed} (503)
+	 */
+	public record Idempotency(Boolean enabled, Duration ttl, String inFlight, DataSize maxAnswerSize, Boolean store5xx,
+			String clientHeader, String onStoreFailure) {
 	}
 
 	/**

@@ -30,9 +30,23 @@ final class ExchangeRequest {
 
 	final List<String> headers;
 
+	/** May be sent again after an attempt that may have reached a replica (timeout, reset, 5xx). */
 	final boolean idempotent;
 
+	/**
+	 * May run on two replicas at once (hedged, or as an ejected replica's probe): idempotent by its
+	 * method. A POST with an {@code Idempotency-Key} may be retried where the replica deduplicates,
+	 * but never raced: two concurrent copies would both execute before either was recorded.
+	 */
+	final boolean raceable;
+
 	final RequestBody body;
+
+	/** The claimed {@code Idempotency-Key} of a route that keeps keys, or {@code null}. */
+	final KeptAnswers.Ticket ticket;
+
+	/** Some attempt may have reached a replica (anything but a refused connection). */
+	boolean maybeSent;
 
 	/** Replicas tried so far: a retry or a hedge goes to another one. */
 	final List<ReplicaHealth> tried = new ArrayList<>(4);
@@ -52,7 +66,7 @@ final class ExchangeRequest {
 	volatile boolean clientGone;
 
 	ExchangeRequest(Route route, String id, long start, String method, String target, List<String> headers,
-			boolean idempotent, RequestBody body) {
+			boolean idempotent, boolean raceable, RequestBody body, KeptAnswers.Ticket ticket) {
 		this.route = route;
 		this.id = id;
 		this.start = start;
@@ -61,7 +75,9 @@ final class ExchangeRequest {
 		this.target = target;
 		this.headers = headers;
 		this.idempotent = idempotent;
+		this.raceable = raceable && idempotent;
 		this.body = body;
+		this.ticket = ticket;
 	}
 
 	/** An attempt to {@code a}'s replica starts (first try, retry or hedge). */

@@ -25,6 +25,7 @@ import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
 import dev.resiliencegateway.exchange.transport.ClientDisconnects;
 import dev.resiliencegateway.exchange.transport.UpstreamClient;
+import dev.resiliencegateway.idempotency.InMemoryIdempotencyStore;
 import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.clock.Ticker;
@@ -77,7 +78,8 @@ public final class FailurePathWarmup {
 			nobody = s.getLocalPort();
 		}
 		ResilientExchange exchange = new ResilientExchange(client, config, Ticker.SYSTEM,
-				new GatewayMetrics(new SimpleMeterRegistry()), Threads.perTask("warm-up-hedge"), disconnects);
+				new GatewayMetrics(new SimpleMeterRegistry()), Threads.perTask("warm-up-hedge"), disconnects,
+				new InMemoryIdempotencyStore(1));
 		RoutePolicy policy = GatewayConfig.DEFAULT_ROUTE.withAttempts(1, Duration.ofMillis(50), Duration.ofSeconds(1))
 			.withLimits(1024 * 1024, 100, 0);
 		this.hang = exchange.handlerFor("warm-up", pool("http://127.0.0.1:" + silent.getLocalPort(), environment),

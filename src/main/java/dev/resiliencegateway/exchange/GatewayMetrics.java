@@ -13,7 +13,8 @@ import dev.resiliencegateway.outcome.Outcome;
  * The exchange's decisions as Micrometer meters (Prometheus names in brackets):
  * {@code gateway.attempts} by route, replica and outcome [gateway_attempts_total];
  * {@code gateway.retries}, {@code gateway.hedges}, {@code gateway.retry.budget.exhausted} and
- * {@code gateway.rejected} (fail-fast 503s, by reason) by route; {@code gateway.requests} latency
+ * {@code gateway.rejected} (fail-fast 503s, by reason) by route; {@code gateway.idempotency} by route
+ * and result [gateway_idempotency_total]; {@code gateway.requests} latency
  * timer by route and status class, with a histogram for Grafana percentiles. Meters are looked up
  * once per tag combination and cached, so the request path does no registry lookups.
  */
@@ -51,6 +52,11 @@ public final class GatewayMetrics {
 
 	void rejected(String route, String reason) {
 		counter("gateway.rejected", route, "reason", reason, null, null).increment();
+	}
+
+	/** What the route's {@code Idempotency-Key} handling did: replayed, conflict, mismatch, kept, released, store-failure... */
+	void idempotency(String route, String result) {
+		counter("gateway.idempotency", route, "result", result, null, null).increment();
 	}
 
 	void request(String route, int status, long nanos) {

@@ -1,6 +1,7 @@
 package dev.resiliencegateway.exchange;
 
 import java.io.IOException;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
@@ -27,6 +28,8 @@ import dev.resiliencegateway.exchange.transport.RequestBody;
 import dev.resiliencegateway.exchange.transport.UpstreamClient;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
+import dev.resiliencegateway.idempotency.IdempotencyKey;
+import dev.resiliencegateway.idempotency.IdempotencyStore;
 import dev.resiliencegateway.outcome.Outcome;
 import dev.resiliencegateway.retry.RetryDecision;
 import dev.resiliencegateway.retry.RetryPolicy;
@@ -59,13 +62,16 @@ public final class ResilientExchange {
 
 	private final ResponseRelay relay;
 
+	private final KeptAnswers kept;
+
 	public ResilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, GatewayMetrics metrics,
-			Executor hedgeExecutor, ClientDisconnects disconnects) {
-		this(client, config, ticker, metrics, new Hedging(client, hedgeExecutor, Hedging.WALL_CLOCK), disconnects);
+			Executor hedgeExecutor, ClientDisconnects disconnects, IdempotencyStore keys) {
+		this(client, config, ticker, metrics, new Hedging(client, hedgeExecutor, Hedging.WALL_CLOCK), disconnects, keys,
+				InstantSource.system());
 	}
 
 	ResilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, GatewayMetrics metrics,
-			Hedging hedging, ClientDisconnects disconnects) {
+			Hedging hedging, ClientDisconnects disconnects, IdempotencyStore keys, InstantSource wallClock) {
 		this.client = client;
 		this.config = config;
 		this.ticker = ticker;
@@ -73,6 +79,7 @@ public final class ResilientExchange {
 		this.disconnects = disconnects;
 		this.hedging = hedging;
 		this.relay = new ResponseRelay(config.decisionHeaders());
+		this.kept = new KeptAnswers(keys, ticker, wallClock, metrics);
 	}
 
 	/** The handler for one route to one pool. */
@@ -97,10 +104,16 @@ public final class ResilientExchange {
 					+ "' is at its limit of " + route.policy.maxConcurrent() + " concurrent requests", 1), null);
 		}
 		ExchangeRequest exchange = null;
+		KeptAnswers.Ticket ticket = null;
 		try {
 			String method = request.method().name();
 			HttpHeaders inbound = request.headers().asHttpHeaders();
-			boolean idempotent = RetryPolicy.isIdempotent(method, inbound.containsKey("Idempotency-Key"));
+			List<String> keys = inbound.get(IdempotencyKey.HEADER);
+			// on a route that keeps keys, a keyed POST or PATCH is re-sent only when nothing reached a
+			// replica: the gateway, not the replica, makes it happen once; elsewhere a key says the
+			// replica deduplicates, so it may be retried like an idempotent request
+			boolean keeps = keys != null && route.policy.idempotency().covers(method);
+			boolean idempotent = !keeps && RetryPolicy.isIdempotent(method, keys != null);
 			List<String> headers = OutboundHeaders.build(inbound, servlet, config.trustedProxies(), requestId,
 					Boolean.TRUE.equals(request.attributes().get(MvcUtils.PRESERVE_HOST_HEADER_ATTRIBUTE)),
 					config.edge().dropUnderscoreHeaders());
@@ -108,30 +121,61 @@ public final class ResilientExchange {
 			ServerResponse response = null;
 			RequestBody body = null;
 			try {
-				body = RequestBody.of(servlet, idempotent ? route.policy.bufferLimit() : 0, route.policy.maxBodySize());
+				body = RequestBody.of(servlet, idempotent || keeps ? route.policy.bufferLimit() : 0, route.policy.maxBodySize());
 			}
 			catch (ClientBodyException e) {
 				// too large, too slow, or broken off while buffered: nothing was sent to a replica
 				response = Problems.clientBody(e.status(), requestId, route.id, e.getMessage());
 			}
-			if (body != null) {
-				exchange = new ExchangeRequest(route, requestId, start, method, target, headers, idempotent, body);
+			if (body != null && keeps) {
+				String client = route.policy.idempotency().clientHeader() == null ? null
+						: inbound.getFirst(route.policy.idempotency().clientHeader());
+				KeptAnswers.Start begun = kept.start(route, requestId, method, target, keys, client, body,
+						start + route.policy.deadline().toNanos());
+				response = begun.answer();
+				ticket = begun.ticket();
+			}
+			if (body != null && response == null) {
+				exchange = new ExchangeRequest(route, requestId, start, method, target, headers, idempotent,
+						RetryPolicy.isIdempotent(method, false), body, ticket);
 				route.retries.onRequest();
 				route.hedges.onRequest();
 				try (ClientDisconnects.Watch watch = disconnects.watch(servlet, body::fullyRead, exchange::clientGone)) {
 					response = tryReplicas(exchange);
 				}
+				if (ticket != null && !exchange.relayed) {
+					if (exchange.maybeSent) {
+						int status = response.statusCode().value();
+						ticket.unknown(status == 504 ? 504 : 502, exchange.lastDetail == null
+								? "the gateway answered " + status : exchange.lastDetail);
+					}
+					else {
+						ticket.release();
+					}
+				}
 			}
 			if (exchange == null || !exchange.relayed) {
 				// the route's own outcome; a fallback that replaces it is counted apart
 				metrics.request(route.id, response.statusCode().value(), ticker.nanos() - start);
-				response = Fallbacks.orFallback(request, route, response, body);
+				if (exchange != null || body == null) {
+					// not for the answers of the key handling: a replayed answer is the answer
+					response = Fallbacks.orFallback(request, route, response, body);
+				}
 			}
 			return response;
 		}
 		finally {
 			if (exchange == null || !exchange.relayed) {
 				route.bulkhead.onComplete(); // else the relay releases it once the body is streamed
+				if (ticket != null && !ticket.ended()) {
+					// an unexpected failure: keep the key unless nothing can have reached a replica
+					if (exchange != null && exchange.maybeSent) {
+						ticket.unknown(502, "the gateway failed while the request was in flight");
+					}
+					else {
+						ticket.release();
+					}
+				}
 			}
 		}
 	}
@@ -150,7 +194,8 @@ public final class ResilientExchange {
 				r.failed(Outcome.TIMEOUT, "route deadline of " + policy.deadline().toMillis() + " ms passed");
 				return failure(r);
 			}
-			Attempt attempt = choose(r, r.idempotent && r.body.replayable() && r.attempts + 1 < policy.maxAttempts(), now);
+			// a probe is hedged, so only a request that may run on two replicas at once may be one
+			Attempt attempt = choose(r, r.raceable && r.body.replayable() && r.attempts + 1 < policy.maxAttempts(), now);
 			if (attempt == null) {
 				if (r.attempts == 0) {
 					metrics.rejected(route.id, "no-replica");
@@ -161,10 +206,13 @@ public final class ResilientExchange {
 			long perTry = Math.min(policy.perTryTimeout().toNanos(), remaining);
 			// a probe of an ejected replica is hedged even on a route that does not hedge: if the replica
 			// still hangs, the client waits the hedge delay, not the per-try timeout
-			Attempt done = (policy.hedge() || attempt.probe) && r.idempotent && r.body.replayable()
+			Attempt done = (policy.hedge() || attempt.probe) && r.raceable && r.body.replayable()
 					? hedging.race(r, attempt, perTry, () -> choose(r, false, ticker.nanos()))
 					: attempt.send(client, r, perTry, !r.idempotent);
 			UpstreamClient.Result result = done.result;
+			if (result.answered() || result.failure() != Outcome.CONNECT_FAILURE) {
+				r.maybeSent = true;
+			}
 			ClientBodyException clientFailure = r.body.clientFailure();
 			if (clientFailure != null || r.clientGone) {
 				// the client's body failed (its upstream request was aborted before completion), or the

@@ -42,56 +42,87 @@ final class ResponseRelay {
 		UpstreamClient.Response response = result.response();
 		int status = response.status();
 		Outcome outcome = Outcome.ofStatus(status);
+		KeptAnswers.Ticket ticket = request.ticket;
+		List<String> kept = ticket == null ? null : new ArrayList<>();
 		return GatewayServerResponse.status(HttpStatusCode.valueOf(status)).headers(h -> {
 			copyHeaders(response, h); // the request id header was set by the RequestIds filter
+			if (kept != null) {
+				kept.addAll(KeptAnswers.flatten(h));
+			}
 			if (decisionHeaders) {
 				h.set("X-Gateway-Replica", a.replica.replica().id());
 				h.set("X-Gateway-Attempts", String.valueOf(request.attempts));
 			}
 		}).build((req, res) -> {
 			Outcome end = outcome;
+			BoundedCopy copy = ticket == null ? null : new BoundedCopy(ticket.maxAnswerSize());
 			try {
 				InputStream in = response.body();
-				if (in != null) {
-					OutputStream out = res.getOutputStream();
-					byte[] buffer = new byte[BUFFER];
-					int n;
-					while (true) {
-						try {
-							n = in.read(buffer);
-						}
-						catch (IOException e) {
-							// The replica broke off mid-body. Bytes have gone to the client: no other attempt
-							// may write here, and the client must see a truncated answer, not a finished one.
-							end = Outcome.RESET;
-							try {
-								out.flush();
-							}
-							catch (IOException gone) {
-								// the client is gone too
-							}
-							if (ConnectionAbort.abort(req)) {
-								return null;
-							}
-							throw new UpstreamTruncatedException(a.replica.replica().id(), e);
-						}
-						if (n < 0) {
-							break;
-						}
-						try {
-							out.write(buffer, 0, n);
-							if (in.available() == 0) {
-								out.flush();
-							}
-						}
-						catch (IOException e) {
+				if (in == null) {
+					return null;
+				}
+				OutputStream out = res.getOutputStream();
+				byte[] buffer = new byte[BUFFER];
+				if (copy != null) {
+					// A keyed request's answer is read whole (up to the route's limit) and kept before the
+					// client gets any of it: a retry sent the moment the answer arrives finds it kept.
+					boolean whole;
+					try {
+						whole = copy.fill(in, buffer);
+					}
+					catch (IOException e) {
+						end = Outcome.RESET;
+						return brokeOff(req, out, e, a, ticket, status);
+					}
+					if (whole) {
+						ticket.answered(status, kept, copy.bytes());
+					}
+					try {
+						out.write(copy.prefix());
+						out.flush();
+					}
+					catch (IOException e) {
+						if (!whole) {
 							end = Outcome.CANCELLED; // the client went away: stop reading from the replica
-							return null;
+							ticket.answered(status, kept, null); // executed, its answer too large to keep
 						}
+						return null;
+					}
+					if (whole) {
+						return null;
+					}
+				}
+				int n;
+				while (true) {
+					try {
+						n = in.read(buffer);
+					}
+					catch (IOException e) {
+						end = Outcome.RESET;
+						return brokeOff(req, out, e, a, ticket, status);
+					}
+					if (n < 0) {
+						break;
+					}
+					try {
+						out.write(buffer, 0, n);
+						if (in.available() == 0) {
+							out.flush();
+						}
+					}
+					catch (IOException e) {
+						end = Outcome.CANCELLED; // the client went away: stop reading from the replica
+						if (ticket != null) {
+							ticket.answered(status, kept, null); // executed, its answer too large to keep
+						}
+						return null;
 					}
 				}
 			}
 			finally {
+				if (ticket != null && (end == Outcome.SUCCESS || end == Outcome.UPSTREAM_5XX)) {
+					ticket.answered(status, kept, copy.bytes()); // once: a no-op when already kept
+				}
 				if (end == Outcome.SUCCESS || end == Outcome.UPSTREAM_5XX) {
 					result.release();
 				}
@@ -104,6 +135,65 @@ final class ResponseRelay {
 			}
 			return null;
 		});
+	}
+
+	/**
+	 * The replica broke off mid-body. Bytes may have gone to the client: no other attempt may write
+	 * here, and the client must see a truncated answer, not a finished one.
+	 */
+	private static org.springframework.web.servlet.ModelAndView brokeOff(jakarta.servlet.http.HttpServletRequest req, OutputStream out, IOException e,
+			Attempt a, KeptAnswers.Ticket ticket, int status) {
+		if (ticket != null) {
+			ticket.unknown(502, "replica " + a.replica.replica().id() + " broke off its answer (" + status + ") mid-body");
+		}
+		try {
+			out.flush();
+		}
+		catch (IOException gone) {
+			// the client is gone too
+		}
+		if (ConnectionAbort.abort(req)) {
+			return null;
+		}
+		throw new UpstreamTruncatedException(a.replica.replica().id(), e);
+	}
+
+	/** The first bytes of a keyed request's answer, read whole if it fits the route's limit. */
+	private static final class BoundedCopy {
+
+		private final long limit;
+
+		private final java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
+
+		private boolean overflowed;
+
+		BoundedCopy(long limit) {
+			this.limit = limit;
+		}
+
+		/** Reads until the end (true) or until past the limit (false). */
+		boolean fill(InputStream in, byte[] buffer) throws IOException {
+			int n;
+			while ((n = in.read(buffer)) >= 0) {
+				read.write(buffer, 0, n);
+				if (read.size() > limit) {
+					overflowed = true;
+					return false;
+				}
+			}
+			return true;
+		}
+
+		/** Everything read so far, to relay. */
+		byte[] prefix() {
+			return read.toByteArray();
+		}
+
+		/** The whole answer, or {@code null} when it is larger than the limit. */
+		byte[] bytes() {
+			return overflowed ? null : read.toByteArray();
+		}
+
 	}
 
 	/** End-to-end headers only: hop-by-hop ones, those the replica's Connection names, and its request id stay behind. */

@@ -3,27 +3,37 @@ package dev.resiliencegateway.wiring;
 import java.util.List;
 import java.util.function.Function;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.data.redis.LettuceClientConfigurationBuilderCustomizer;
 import org.springframework.cloud.gateway.server.mvc.common.MvcUtils;
 import org.springframework.cloud.gateway.server.mvc.config.RouteProperties;
 import org.springframework.cloud.gateway.server.mvc.handler.HandlerFunctionDefinition;
 import org.springframework.context.annotation.Bean;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.web.servlet.function.HandlerFilterFunction;
 import org.springframework.web.servlet.function.ServerResponse;
 
 import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig;
+import dev.resiliencegateway.config.GatewayProperties;
+import dev.resiliencegateway.config.InvalidConfigurationException;
 import dev.resiliencegateway.config.RoutePolicyFilters;
 import dev.resiliencegateway.exchange.GatewayMetrics;
 import dev.resiliencegateway.exchange.ResilientExchange;
 import dev.resiliencegateway.exchange.transport.ClientDisconnects;
 import dev.resiliencegateway.exchange.transport.HttpUpstreamClient;
 import dev.resiliencegateway.exchange.transport.UpstreamClient;
+import dev.resiliencegateway.idempotency.IdempotencyStore;
+import dev.resiliencegateway.idempotency.InMemoryIdempotencyStore;
+import dev.resiliencegateway.idempotency.RedisIdempotencyStore;
 import dev.resiliencegateway.support.Threads;
+import io.lettuce.core.ClientOptions;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
@@ -77,11 +87,42 @@ public class ExchangeAutoConfiguration {
 		return ClientDisconnects.start();
 	}
 
+	/**
+	 * Where routes that keep {@code Idempotency-Key}s keep them: this gateway's memory, or Redis
+	 * ({@code resilience.gateway.idempotency.store: redis} and {@code spring.data.redis.*}).
+	 */
+	@Bean
+	@ConditionalOnMissingBean
+	IdempotencyStore idempotencyStore(GatewayProperties properties, ObjectProvider<StringRedisTemplate> redis) {
+		GatewayProperties.KeyStore keys = properties.idempotency();
+		if (keys.store() == GatewayProperties.Store.REDIS) {
+			return new RedisIdempotencyStore(redis.getObject(), keys.keyPrefix());
+		}
+		if (keys.maxKeys() < 1) {
+			throw new InvalidConfigurationException("resilience.gateway.idempotency.max-keys", keys.maxKeys(), ">= 1");
+		}
+		return new InMemoryIdempotencyStore(keys.maxKeys());
+	}
+
+	/**
+	 * Redis commands fail at once while the connection is down (instead of queueing until their
+	 * timeout), so a route's {@code on-store-failure} answer comes without a wait; the timeouts
+	 * themselves are short ({@code spring.data.redis.timeout}, application.yml).
+	 */
+	@Bean
+	@ConditionalOnClass(LettuceClientConfigurationBuilderCustomizer.class)
+	LettuceClientConfigurationBuilderCustomizer failFastWhileRedisIsDown() {
+		return builder -> builder.clientOptions(ClientOptions.builder()
+			.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+			.autoReconnect(true)
+			.build());
+	}
+
 	@Bean
 	ResilientExchange resilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, MeterRegistry meters,
-			ClientDisconnects disconnects) {
+			ClientDisconnects disconnects, IdempotencyStore keys) {
 		return new ResilientExchange(client, config, ticker, new GatewayMetrics(meters),
-				Threads.perTask("gateway-hedge"), disconnects);
+				Threads.perTask("gateway-hedge"), disconnects, keys);
 	}
 
 	@Bean(RESILIENT_LB_DEFINITION)

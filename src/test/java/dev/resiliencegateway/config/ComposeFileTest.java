@@ -46,6 +46,13 @@ class ComposeFileTest {
 			Map<String, Object> service = services.get("replica" + i);
 			assertThat(String.valueOf(service.get("command"))).contains("--port=9000").contains("--bind=0.0.0.0");
 		}
+		// the demo route's Idempotency-Keys go to the compose file's Redis
+		assertThat(services).containsKey("redis");
+		assertThat(String.valueOf(gateway.get("depends_on"))).contains("redis");
+		Map<String, Object> gatewayProfile = (Map<String, Object>) ((Map<String, Object>) profile.get("resilience")).get("gateway");
+		assertThat(String.valueOf(gatewayProfile.get("idempotency"))).contains("store=redis");
+		assertThat(String.valueOf(profile.get("spring"))).contains("redis={host=redis}");
+		assertThat(String.valueOf(gatewayProfile.get("routes"))).contains("idempotency={enabled=true}");
 		String prometheus = Files.readString(Path.of("docker/prometheus.yml"));
 		assertThat(prometheus).contains("gateway:8081").contains("/actuator/prometheus");
 		// the Grafana dashboard only queries series the gateway exports

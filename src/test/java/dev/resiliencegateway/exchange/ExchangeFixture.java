@@ -60,7 +60,8 @@ final class ExchangeFixture implements AutoCloseable {
 
 	private final ResilientExchange exchange;
 
-	private static final List<HttpMessageConverter<?>> CONVERTERS = List.of(new StringHttpMessageConverter(),
+	private static final List<HttpMessageConverter<?>> CONVERTERS = List.of(
+			new org.springframework.http.converter.ByteArrayHttpMessageConverter(), new StringHttpMessageConverter(),
 			new MappingJackson2HttpMessageConverter());
 
 	ExchangeFixture(Replica... replicas) {
@@ -71,7 +72,8 @@ final class ExchangeFixture implements AutoCloseable {
 				new GatewayConfig.UpstreamSettings(Duration.ofSeconds(1), 16, 64, Duration.ofSeconds(30), 8192), Map.of(),
 				GatewayConfig.DEFAULT_ROUTE, Map.of(), GatewayConfig.DEFAULT_EDGE);
 		this.exchange = new ResilientExchange(upstream, config, ticker, new GatewayMetrics(meters),
-				new Hedging(upstream, upstream.executor(), upstream.waitOnFakeClock(ticker)), disconnects);
+				new Hedging(upstream, upstream.executor(), upstream.waitOnFakeClock(ticker)), disconnects,
+				new dev.resiliencegateway.idempotency.InMemoryIdempotencyStore(1000), InstantSource.fixed(Instant.EPOCH));
 	}
 
 	HandlerFunction<ServerResponse> route(RoutePolicy policy) {

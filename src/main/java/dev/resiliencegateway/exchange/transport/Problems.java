@@ -39,7 +39,7 @@ public final class Problems {
 	 */
 	public static ServerResponse clientBody(int status, String requestId, String route, String detail) {
 		String title = status == 408 ? "Request timeout" : status == 413 ? "Content too large" : "Bad request";
-		return of(HttpStatusCode.valueOf(status), title, requestId, route, detail, null, true);
+		return of(HttpStatusCode.valueOf(status), title, requestId, route, detail, null, true, java.util.Map.of());
 	}
 
 	/**
@@ -51,13 +51,22 @@ public final class Problems {
 				"the client closed its connection before a replica answered; the upstream attempt was cancelled", null);
 	}
 
-	private static ServerResponse of(HttpStatusCode status, String title, String requestId, String route, String detail,
-			String retryAfter) {
-		return of(status, title, requestId, route, detail, retryAfter, false);
+	/**
+	 * Any other problem the gateway answers itself (an {@code Idempotency-Key} conflict, a replayed
+	 * unknown outcome), with extra header fields.
+	 */
+	public static ServerResponse of(int status, String title, String requestId, String route, String detail,
+			java.util.Map<String, String> headers) {
+		return of(HttpStatusCode.valueOf(status), title, requestId, route, detail, null, false, headers);
 	}
 
 	private static ServerResponse of(HttpStatusCode status, String title, String requestId, String route, String detail,
-			String retryAfter, boolean close) {
+			String retryAfter) {
+		return of(status, title, requestId, route, detail, retryAfter, false, java.util.Map.of());
+	}
+
+	private static ServerResponse of(HttpStatusCode status, String title, String requestId, String route, String detail,
+			String retryAfter, boolean close, java.util.Map<String, String> headers) {
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
 		problem.setProperty("error", title);
 		problem.setProperty("requestId", requestId);
@@ -70,6 +79,7 @@ public final class Problems {
 		if (close) {
 			builder.header("Connection", "close");
 		}
+		headers.forEach(builder::header);
 		return builder.body(problem);
 	}
 

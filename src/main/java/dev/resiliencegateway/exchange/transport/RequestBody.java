@@ -90,6 +90,11 @@ public final class RequestBody {
 		return stream == null;
 	}
 
+	/** The whole body when it is buffered (empty without a body); {@code null} when it streams. */
+	public byte[] bytes() {
+		return stream != null ? null : buffered != null ? buffered : new byte[0];
+	}
+
 	/** Whether a byte of a streamed body may have left for a replica. */
 	public boolean touched() {
 		return stream != null && stream.touched;
