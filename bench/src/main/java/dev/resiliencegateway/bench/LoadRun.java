@@ -77,9 +77,12 @@ public final class LoadRun {
 			HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + (post ? "/demo/orders" : "/demo/items/" + i)))
 				.timeout(s.clientTimeout())
 				.header("X-Request-Id", id);
+			if (post && scenario.clientsRetryKeyedPosts()) {
+				b.header("Idempotency-Key", id);
+			}
 			b = post ? b.POST(HttpRequest.BodyPublishers.ofString("{\"order\":" + i + "}")) : b.GET();
 			int index = i;
-			client.sendAsync(b.build(), HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
+			send(client, b.build(), post && scenario.clientsRetryKeyedPosts() ? 2 : 0, timer, (resp, err) -> {
 				long end = System.nanoTime();
 				samples[index] = err == null ? new Sample(due, end, post, id, resp.statusCode(), null)
 						: new Sample(due, end, post, id, 0, kind(err));
@@ -100,6 +103,28 @@ public final class LoadRun {
 		}
 		return new RunResult(system, scenario, s, start, faultAt, healAt, list, new ArrayList<>(arrivals), executions,
 				replicas.get(0).id(), total);
+	}
+
+	/**
+	 * Sends a request; one that failed (5xx or no answer, and not a replayed answer) is sent again
+	 * after 300 ms while {@code retries} last.
+	 */
+	private static void send(HttpClient client, HttpRequest request, int retries, ScheduledExecutorService timer,
+			java.util.function.BiConsumer<HttpResponse<Void>, Throwable> done) {
+		client.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
+			boolean failed = err != null || (resp.statusCode() >= 500
+					&& resp.headers().firstValue("Idempotent-Replayed").isEmpty());
+			if (failed && retries > 0) {
+				try {
+					timer.schedule(() -> send(client, request, retries - 1, timer, done), 300, TimeUnit.MILLISECONDS);
+					return;
+				}
+				catch (java.util.concurrent.RejectedExecutionException e) {
+					// the run is over
+				}
+			}
+			done.accept(resp, err);
+		});
 	}
 
 	private static String kind(Throwable err) {

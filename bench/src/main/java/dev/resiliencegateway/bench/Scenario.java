@@ -16,7 +16,8 @@ public enum Scenario {
 	HEALTHY("healthy"), CRASH("crash and restart"), FAIL_ALL("500 on every request"),
 	FAIL_HALF("500 on half the requests"), SLOW("+1.5 s latency"), HANG("hang (accepts, never answers)"),
 	LYING_HEALTH("health UP while traffic fails"), ALL_DOWN("all replicas down, then back"),
-	FLAPPING("flapping (500s on and off every 2 s)");
+	FLAPPING("flapping (500s on and off every 2 s)"),
+	FREEZE_WRITES("all replicas freeze: execute, answer after 1.5 s; clients retry failed POSTs with their Idempotency-Key");
 
 	final String title;
 
@@ -26,9 +27,18 @@ public enum Scenario {
 		this.title = title;
 	}
 
+	/**
+	 * Whether clients send each POST with an {@code Idempotency-Key} (its request id) and send a POST
+	 * that failed (5xx or no answer) again with the same key, up to twice, unless the answer says it
+	 * was a replay: what a careful payment client does.
+	 */
+	boolean clientsRetryKeyedPosts() {
+		return this == FREEZE_WRITES;
+	}
+
 	/** Whether one replica is faulty (so its traffic share is measured). */
 	boolean singleVictim() {
-		return this != HEALTHY && this != ALL_DOWN;
+		return this != HEALTHY && this != ALL_DOWN && this != FREEZE_WRITES;
 	}
 
 	void apply(List<DemoReplica> replicas, ScheduledExecutorService timer) {
@@ -40,6 +50,8 @@ public enum Scenario {
 			case FAIL_ALL -> victim.setMode(Mode.FAILING, 1.0, 0);
 			case FAIL_HALF -> victim.setMode(Mode.FAILING, 0.5, 0);
 			case SLOW -> victim.setMode(Mode.SLOW, 1.0, 1500);
+			// every replica, so no balancer can route around it: each POST meets the freeze
+			case FREEZE_WRITES -> replicas.forEach(r -> r.setMode(Mode.SLOW, 1.0, 1500));
 			case HANG -> victim.setMode(Mode.HANGING);
 			case LYING_HEALTH -> victim.setMode(Mode.LYING_HEALTH);
 			case ALL_DOWN -> replicas.forEach(DemoReplica::crash);

@@ -50,6 +50,8 @@ final class Systems {
 			case "resilience-gateway-hedged" -> gateway(name, replicaPorts, port, work, javaHome, jar,
 					List.of("--resilience.gateway.route-defaults.hedge.enabled=true"));
 			// the same, with a cap on requests in flight below the overload benchmark's 200 workers, so it sheds
+			case "resilience-gateway-keys" -> gateway(name, replicaPorts, port, work, javaHome, jar,
+					List.of("--resilience.gateway.routes.demo.idempotency.enabled=true"));
 			case "resilience-gateway-shedding" -> gateway(name, replicaPorts, port, work, javaHome, jar,
 					List.of("--resilience.gateway.edge.max-in-flight=100"));
 			case "stock-scg" -> stock(replicaPorts, port, work, javaHome);
