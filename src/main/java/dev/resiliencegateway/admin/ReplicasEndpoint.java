@@ -48,6 +48,11 @@ public class ReplicasEndpoint {
 
 		List<ReplicaEvent> recentEvents();
 
+		/** Each route's availability model (predicted and measured); none without routes. */
+		default List<RouteView> routes() {
+			return List.of();
+		}
+
 		void record(ReplicaEvent event);
 
 	}
@@ -59,7 +64,17 @@ public class ReplicasEndpoint {
 	}
 
 	public record ReplicaView(String id, String url, int weight, String state, String reason, long sinceMillisAgo,
-			int inFlight, double latencyMillis, double successRate, long ejections, String breaker, double weightShare) {
+			int inFlight, double latencyMillis, double successRate, long ejections, String breaker, double weightShare,
+			Double availability) {
+	}
+
+	/**
+	 * A route's availability model: each replica's observed availability p over the last 10 s, the
+	 * availability redundancy predicts for independent failures, R = 1 - (1 - p1)...(1 - pk) over the
+	 * replicas the route can use, and the share of the route's answers below 500 as clients saw them.
+	 * {@code null} without data. docs/availability.md.
+	 */
+	public record RouteView(String route, String pool, Double predicted, Double measured, Map<String, Double> replicas) {
 	}
 
 	public record PoolView(String name, boolean panic, boolean detectOnly, List<ReplicaView> replicas) {
@@ -74,6 +89,7 @@ public class ReplicasEndpoint {
 		List<PoolView> views = new ArrayList<>();
 		pools.all().values().forEach(p -> views.add(view(p)));
 		out.put("pools", views);
+		out.put("routes", pools.routes());
 		List<EventView> events = new ArrayList<>();
 		for (ReplicaEvent e : pools.recentEvents()) {
 			String from = e instanceof ReplicaEvent.Transition t ? t.from().name() : null;
@@ -163,9 +179,15 @@ public class ReplicasEndpoint {
 					s.state().name(), s.reason(), TimeUnit.NANOSECONDS.toMillis(now - s.sinceNanos()),
 					r.load().inFlight(), Math.round(r.load().latencyNanos(now) / 10_000.0) / 100.0,
 					Math.round(r.load().successRate() * 1000) / 1000.0, r.ejectionsTotal(), r.breaker().getState().name(),
-					routable && total > 0 ? Math.round(r.effectiveWeight(now) / total * 1000) / 1000.0 : 0.0));
+					routable && total > 0 ? Math.round(r.effectiveWeight(now) / total * 1000) / 1000.0 : 0.0,
+					share(r.availability().availability(now))));
 		}
 		return new PoolView(pool.name(), pool.snapshot().panic(), pool.policy().detectOnly(), replicas);
+	}
+
+	/** A share rounded to 6 decimals (99.9999 % stays visible), {@code null} for no data (JSON has no NaN). */
+	public static Double share(double value) {
+		return Double.isNaN(value) ? null : Math.round(value * 1_000_000) / 1_000_000.0;
 	}
 
 }

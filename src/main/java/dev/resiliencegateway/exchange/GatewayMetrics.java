@@ -59,6 +59,20 @@ public final class GatewayMetrics {
 		counter("gateway.idempotency", route, "result", result, null, null).increment();
 	}
 
+	/** {@code gateway.route.availability{route, kind=predicted|measured}}: the route's availability model. */
+	void availability(Route route) {
+		io.micrometer.core.instrument.Gauge.builder("gateway.route.availability", route,
+				r -> r.availabilityNow().predicted())
+			.tags("route", route.id, "kind", "predicted")
+			.description("1 - (1 - p1)...(1 - pk) over the replicas the route can use, p = each one's observed availability")
+			.register(registry);
+		io.micrometer.core.instrument.Gauge.builder("gateway.route.availability", route,
+				r -> r.availabilityNow().measured())
+			.tags("route", route.id, "kind", "measured")
+			.description("share of the route's answers below 500 over the last 10 s")
+			.register(registry);
+	}
+
 	void request(String route, int status, long nanos) {
 		timer(route, (status / 100) + "xx").record(nanos, TimeUnit.NANOSECONDS);
 	}

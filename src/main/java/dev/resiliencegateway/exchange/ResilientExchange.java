@@ -2,7 +2,10 @@ package dev.resiliencegateway.exchange;
 
 import java.io.IOException;
 import java.time.InstantSource;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +29,7 @@ import dev.resiliencegateway.exchange.transport.OutboundHeaders;
 import dev.resiliencegateway.exchange.transport.Problems;
 import dev.resiliencegateway.exchange.transport.RequestBody;
 import dev.resiliencegateway.exchange.transport.UpstreamClient;
+import dev.resiliencegateway.health.AvailabilityWindow;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
 import dev.resiliencegateway.idempotency.IdempotencyKey;
@@ -64,6 +68,8 @@ public final class ResilientExchange {
 
 	private final KeptAnswers kept;
 
+	private final Map<String, Route> routes = new ConcurrentHashMap<>();
+
 	public ResilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, GatewayMetrics metrics,
 			Executor hedgeExecutor, ClientDisconnects disconnects, IdempotencyStore keys) {
 		this(client, config, ticker, metrics, new Hedging(client, hedgeExecutor, Hedging.WALL_CLOCK), disconnects, keys,
@@ -91,8 +97,31 @@ public final class ResilientExchange {
 	HandlerFunction<ServerResponse> handlerFor(String routeId, PoolHealth pool, RoutePolicy policy,
 			int maxConcurrentPerReplica) {
 		Route route = new Route(routeId, pool, policy, maxConcurrentPerReplica, ticker, metrics);
+		if (routes.put(routeId, route) == null) {
+			metrics.availability(route);
+		}
 		return request -> exchange(request, route);
 	}
+
+	/**
+	 * One route's availability, live: each replica's observed availability p (the share of its
+	 * attempts that succeeded over the last {@value AvailabilityWindow#SECONDS} s), what redundancy
+	 * predicts from them for independent failures, R = 1 - (1 - p1)...(1 - pk) over the replicas the
+	 * route can use now, and the route's success as its clients saw it over the same window (NaN
+	 * where there is no data). docs/availability.md explains what a gap between the two means.
+	 */
+	public record RouteAvailability(String route, String pool, double predicted, double measured,
+			Map<String, Double> replicas) {
+	}
+
+	public List<RouteAvailability> availability() {
+		List<RouteAvailability> out = new ArrayList<>();
+		for (Route route : routes.values()) {
+			out.add(route.availabilityNow());
+		}
+		return out;
+	}
+
 
 	ServerResponse exchange(ServerRequest request, Route route) throws IOException {
 		HttpServletRequest servlet = request.servletRequest();
@@ -156,7 +185,7 @@ public final class ResilientExchange {
 			}
 			if (exchange == null || !exchange.relayed) {
 				// the route's own outcome; a fallback that replaces it is counted apart
-				metrics.request(route.id, response.statusCode().value(), ticker.nanos() - start);
+				route.answered(response.statusCode().value(), start);
 				if (exchange != null || body == null) {
 					// not for the answers of the key handling: a replayed answer is the answer
 					response = Fallbacks.orFallback(request, route, response, body);

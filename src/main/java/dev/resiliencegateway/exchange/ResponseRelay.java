@@ -131,7 +131,7 @@ final class ResponseRelay {
 				}
 				a.complete(end);
 				route.bulkhead.onComplete();
-				route.metrics.request(route.id, status, route.ticker.nanos() - request.start);
+				route.answered(status, request.start);
 			}
 			return null;
 		});

@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
+import dev.resiliencegateway.health.AvailabilityWindow;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.retry.Backoff;
 import dev.resiliencegateway.retry.LatencyWindow;
@@ -33,6 +34,9 @@ final class Route {
 
 	final LatencyWindow latencies;
 
+	/** Answers as the route's clients saw them: success is any status below 500. */
+	final AvailabilityWindow served = new AvailabilityWindow();
+
 	final Ticker ticker;
 
 	final GatewayMetrics metrics;
@@ -53,6 +57,29 @@ final class Route {
 		this.latencies = new LatencyWindow(ticker);
 		this.ticker = ticker;
 		this.metrics = metrics;
+	}
+
+	/** The route's availability model now ({@link ResilientExchange.RouteAvailability}). */
+	ResilientExchange.RouteAvailability availabilityNow() {
+		long now = ticker.nanos();
+		java.util.List<dev.resiliencegateway.health.ReplicaHealth> usable = pool.snapshot().routable();
+		double[] p = new double[usable.size()];
+		for (int i = 0; i < p.length; i++) {
+			p[i] = usable.get(i).availability().availability(now);
+		}
+		java.util.Map<String, Double> replicas = new java.util.LinkedHashMap<>();
+		for (dev.resiliencegateway.health.ReplicaHealth r : pool.replicas()) {
+			replicas.put(r.replica().id(), r.availability().availability(now));
+		}
+		return new ResilientExchange.RouteAvailability(id, pool.name(), AvailabilityWindow.predicted(p),
+				served.availability(now), replicas);
+	}
+
+	/** The route's answer to a client, for its metrics and its measured availability. */
+	void answered(int status, long startNanos) {
+		long now = ticker.nanos();
+		served.record(status < 500, now);
+		metrics.request(id, status, now - startNanos);
 	}
 
 }

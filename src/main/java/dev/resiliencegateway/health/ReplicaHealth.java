@@ -58,6 +58,9 @@ public final class ReplicaHealth implements Candidate {
 
 	private final ReplicaLoad load;
 
+	/** The share of this replica's attempts that succeeded over the last seconds (its p in the availability model). */
+	private final AvailabilityWindow availability = new AvailabilityWindow();
+
 	private final CircuitBreaker breaker;
 
 	private final AtomicReference<ReplicaStatus> status;
@@ -88,6 +91,10 @@ public final class ReplicaHealth implements Candidate {
 
 	public ReplicaState state() {
 		return status.get().state();
+	}
+
+	public AvailabilityWindow availability() {
+		return availability;
 	}
 
 	@Override
@@ -128,6 +135,7 @@ public final class ReplicaHealth implements Candidate {
 		}
 		boolean failure = outcome.isFailure();
 		load.observe(latencyNanos, !failure, now);
+		availability.record(!failure, now);
 		if (probe) {
 			endProbe(!failure, failure ? "probe request failed: " + outcome : "probe request succeeded", now);
 			return null;

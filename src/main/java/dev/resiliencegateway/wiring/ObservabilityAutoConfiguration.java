@@ -6,6 +6,7 @@ import java.util.Map;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.health.CompositeHealthContributor;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -15,6 +16,7 @@ import dev.resiliencegateway.admin.AdminCredentials;
 import dev.resiliencegateway.admin.ReplicasEndpoint;
 import dev.resiliencegateway.admin.StatusPageEndpoint;
 import dev.resiliencegateway.config.GatewayProperties;
+import dev.resiliencegateway.exchange.ResilientExchange;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaEvent;
 import dev.resiliencegateway.health.ReplicaEventSink;
@@ -43,7 +45,8 @@ public class ObservabilityAutoConfiguration {
 
 	/** Operators' actions are events like the pools' own: they go to the same sink. */
 	@Bean
-	ReplicasEndpoint replicasEndpoint(PoolRegistry pools, ReplicaEventLog events, ReplicaEventSink sink) {
+	ReplicasEndpoint replicasEndpoint(PoolRegistry pools, ReplicaEventLog events, ReplicaEventSink sink,
+			ObjectProvider<ResilientExchange> exchange) {
 		return new ReplicasEndpoint(new ReplicasEndpoint.Pools() {
 			@Override
 			public Map<String, PoolHealth> all() {
@@ -58,6 +61,22 @@ public class ObservabilityAutoConfiguration {
 			@Override
 			public void record(ReplicaEvent event) {
 				sink.publish(event);
+			}
+
+			@Override
+			public List<ReplicasEndpoint.RouteView> routes() {
+				ResilientExchange e = exchange.getIfAvailable();
+				if (e == null) {
+					return List.of();
+				}
+				List<ReplicasEndpoint.RouteView> views = new java.util.ArrayList<>();
+				for (ResilientExchange.RouteAvailability a : e.availability()) {
+					Map<String, Double> replicas = new LinkedHashMap<>();
+					a.replicas().forEach((id, p) -> replicas.put(id, ReplicasEndpoint.share(p)));
+					views.add(new ReplicasEndpoint.RouteView(a.route(), a.pool(), ReplicasEndpoint.share(a.predicted()),
+							ReplicasEndpoint.share(a.measured()), replicas));
+				}
+				return views;
 			}
 		});
 	}

@@ -31,6 +31,8 @@ final class ReplicaMeters {
 
 	private final MultiGauge latency;
 
+	private final MultiGauge availability;
+
 	ReplicaMeters(PoolRegistry pools, MeterRegistry registry) {
 		this.pools = pools;
 		this.state = MultiGauge.builder("gateway.replica.state").description("1 for the replica's current state").register(registry);
@@ -38,6 +40,9 @@ final class ReplicaMeters {
 		this.inFlight = MultiGauge.builder("gateway.replica.in.flight").description("attempts in flight to the replica").register(registry);
 		this.latency = MultiGauge.builder("gateway.replica.latency.ewma").baseUnit("seconds")
 			.description("the balancer's peak-EWMA latency of the replica").register(registry);
+		this.availability = MultiGauge.builder("gateway.replica.availability")
+			.description("share of the replica's attempts that succeeded over the last 10 s (NaN without attempts)")
+			.register(registry);
 		refresh();
 	}
 
@@ -62,6 +67,7 @@ final class ReplicaMeters {
 		List<MultiGauge.Row<?>> ej = new ArrayList<>();
 		List<MultiGauge.Row<?>> in = new ArrayList<>();
 		List<MultiGauge.Row<?>> lat = new ArrayList<>();
+		List<MultiGauge.Row<?>> avail = new ArrayList<>();
 		for (PoolHealth pool : pools.pools().values()) {
 			for (ReplicaHealth r : pool.replicas()) {
 				Tags tags = Tags.of("pool", pool.name(), "replica", r.replica().id());
@@ -71,12 +77,14 @@ final class ReplicaMeters {
 				ej.add(MultiGauge.Row.of(tags, r, ReplicaHealth::ejectionsTotal));
 				in.add(MultiGauge.Row.of(tags, r, x -> x.load().inFlight()));
 				lat.add(MultiGauge.Row.of(tags, r, x -> x.load().latencyNanos(Ticker.SYSTEM.nanos()) / 1e9));
+				avail.add(MultiGauge.Row.of(tags, r, x -> x.availability().availability(Ticker.SYSTEM.nanos())));
 			}
 		}
 		state.register(states, true);
 		ejections.register(ej, true);
 		inFlight.register(in, true);
 		latency.register(lat, true);
+		availability.register(avail, true);
 	}
 
 	private boolean sameReplicas(List<ReplicaHealth> current) {

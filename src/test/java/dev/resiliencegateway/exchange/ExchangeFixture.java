@@ -102,6 +102,10 @@ final class ExchangeFixture implements AutoCloseable {
 		return out;
 	}
 
+	List<ResilientExchange.RouteAvailability> availability() {
+		return exchange.availability();
+	}
+
 	/** Attempts the metrics recorded for a replica and outcome. */
 	long attempts(Replica replica, Outcome outcome) {
 		Counter c = meters.find("gateway.attempts").tag("replica", replica.id()).tag("outcome", outcome.name()).counter();

@@ -59,6 +59,15 @@ class StatusPageIT extends GatewayIT {
 			String second = "127.0.0.1:" + Replicas.SVC.get(1).port();
 			wait.until(b -> "HEALTHY".equals(state(b, first)));
 
+			// the availability model of the route to the pool: predicted from the replicas, measured from clients
+			for (int i = 0; i < 20; i++) {
+				assertThat(get("/svc/status-page-" + i).statusCode()).isEqualTo(200);
+			}
+			wait.until(b -> b.findElement(By.cssSelector(".pool[data-pool='svc'] .routes[data-route='svc']")).getText()
+				.matches("(?s).*predicted \\d+\\.\\d+%.*measured \\d+\\.\\d+%.*"));
+			assertThat(browser.findElement(By.cssSelector(".pool[data-pool='svc'] .card[data-replica='" + first
+					+ "'] .availability")).getText()).startsWith("availability (10 s) ");
+
 			// a fault on one replica turns its card red within seconds (the active checks run every 200 ms)
 			Replicas.SVC.get(0).setMode(DemoReplica.Mode.UNHEALTHY);
 			wait.until(b -> "DOWN".equals(state(b, first)));
