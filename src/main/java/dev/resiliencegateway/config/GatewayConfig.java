@@ -7,6 +7,7 @@ import java.util.Set;
 
 import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.idempotency.IdempotencyPolicy;
+import dev.resiliencegateway.limits.RateLimitPolicy;
 import dev.resiliencegateway.pool.Replica;
 
 /**
@@ -47,7 +48,8 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 
 	public static final RoutePolicy DEFAULT_ROUTE = new RoutePolicy(DEFAULT_MAX_ATTEMPTS, DEFAULT_PER_TRY_TIMEOUT,
 			DEFAULT_DEADLINE, Duration.ofMillis(25), Duration.ofMillis(250), 20, 3, Duration.ofSeconds(1), 1024 * 1024,
-			10_000, DEFAULT_MAX_BODY_SIZE, false, null, Duration.ofMillis(10), 5, null, IdempotencyPolicy.OFF);
+			10_000, DEFAULT_MAX_BODY_SIZE, false, null, Duration.ofMillis(10), 5, null, IdempotencyPolicy.OFF,
+			RateLimitPolicy.OFF);
 
 	public static final int DEFAULT_MAX_CONCURRENT_PER_REPLICA = 512;
 
@@ -90,43 +92,49 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	public record RoutePolicy(int maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
 			Duration backoffCap, int retryBudgetPercent, int retryBudgetFloor, Duration maxRetryAfter, long bufferLimit,
 			int maxConcurrent, long maxBodySize, boolean hedge, Duration hedgeDelay, Duration hedgeMinDelay, int hedgeBudgetPercent,
-			Fallback fallback, IdempotencyPolicy idempotency) {
+			Fallback fallback, IdempotencyPolicy idempotency, RateLimitPolicy rateLimit) {
 
 		public RoutePolicy withAttempts(int maxAttempts, Duration perTryTimeout, Duration deadline) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit);
 		}
 
 		public RoutePolicy withBackoff(Duration base, Duration cap) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, base, cap, retryBudgetPercent, retryBudgetFloor,
 					maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay, hedgeMinDelay,
-					hedgeBudgetPercent, fallback, idempotency);
+					hedgeBudgetPercent, fallback, idempotency, rateLimit);
 		}
 
 		public RoutePolicy withLimits(long bufferLimit, int maxConcurrent, long maxBodySize) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit);
 		}
 
 		/** @param delay fixed hedge delay, or {@code null} for the route's observed p95 */
 		public RoutePolicy withHedging(boolean hedge, Duration delay, Duration minDelay, int budgetPercent) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, delay, minDelay,
-					budgetPercent, fallback, idempotency);
+					budgetPercent, fallback, idempotency, rateLimit);
 		}
 
 		public RoutePolicy withIdempotency(IdempotencyPolicy idempotency) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit);
+		}
+
+		public RoutePolicy withRateLimit(RateLimitPolicy rateLimit) {
+			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
+					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit);
 		}
 
 		public RoutePolicy withFallback(Fallback fallback) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit);
 		}
 
 	}

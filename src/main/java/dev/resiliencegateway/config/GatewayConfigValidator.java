@@ -21,6 +21,7 @@ import dev.resiliencegateway.config.GatewayConfig.HealthCheckSettings;
 import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
 import dev.resiliencegateway.idempotency.IdempotencyPolicy;
+import dev.resiliencegateway.limits.RateLimitPolicy;
 import dev.resiliencegateway.config.GatewayConfig.UpstreamSettings;
 import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.pool.Replica;
@@ -256,7 +257,22 @@ public final class GatewayConfigValidator {
 				positive(key + ".hedge.min-delay", h.minDelay(), d.hedgeMinDelay()),
 				percent(key + ".hedge.budget-percent", h.budgetPercent(), d.hedgeBudgetPercent()),
 				fallback(key + ".fallback", r.fallback(), d.fallback()), idempotency(key + ".idempotency", r.idempotency(),
-						d.idempotency()));
+						d.idempotency()), rateLimit(key + ".rate-limit", r.rateLimit(), d.rateLimit()));
+	}
+
+	private static RateLimitPolicy rateLimit(String key, GatewayProperties.RateLimit l, RateLimitPolicy d) {
+		if (l == null) {
+			return d;
+		}
+		long requests = l.requests() == null ? d.requests() : l.requests();
+		if (requests < 0) {
+			throw new InvalidConfigurationException(key + ".requests", l.requests(), "0 (no limit) or more requests per period");
+		}
+		String header = l.keyHeader() == null ? d.keyHeader() : l.keyHeader().strip();
+		if (header != null && (header.isEmpty() || !header.chars().allMatch(c -> c > 0x20 && c < 0x7f && c != ':'))) {
+			throw new InvalidConfigurationException(key + ".key-header", l.keyHeader(), "a header name such as X-Api-Key");
+		}
+		return new RateLimitPolicy(requests, positive(key + ".period", l.period(), d.period()), header);
 	}
 
 	private static IdempotencyPolicy idempotency(String key, GatewayProperties.Idempotency i, IdempotencyPolicy d) {

@@ -28,7 +28,19 @@ import org.springframework.util.unit.DataSize;
 public record GatewayProperties(@DefaultValue List<String> trustedProxies, @DefaultValue("false") boolean decisionHeaders,
 		@DefaultValue Upstream upstream, @DefaultValue Map<String, Pool> pools, @DefaultValue Route routeDefaults,
 		@DefaultValue Map<String, Route> routes, @DefaultValue Admin admin, @DefaultValue Edge edge,
-		@DefaultValue KeyStore idempotency) {
+		@DefaultValue KeyStore idempotency, @DefaultValue LimitStore rateLimits) {
+
+	/**
+	 * Where per-client rate limits keep their token buckets.
+	 *
+	 * @param store {@code memory} (default: each copy enforces the limit alone) or {@code redis}
+	 * (every copy takes from the same buckets)
+	 * @param maxKeys clients tracked in memory at most (default 100000)
+	 * @param keyPrefix put before every Redis key (default {@code resilience-gateway:rate:})
+	 */
+	public record LimitStore(@DefaultValue("memory") Store store, @DefaultValue("100000") long maxKeys,
+			@DefaultValue("resilience-gateway:rate:") String keyPrefix) {
+	}
 
 	/** Where {@code Idempotency-Key}s and their answers are kept. */
 	public enum Store {
@@ -170,11 +182,24 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * @param hedge hedged requests
 	 * @param fallback what to answer instead of the gateway's own 502/503/504
 	 * @param idempotency keep {@code Idempotency-Key}s of POST and PATCH requests and replay their answers
+	 * @param rateLimit requests per client and period; beyond it, 429
 	 */
 	public record Route(Integer maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
 			Duration backoffCap, Integer retryBudgetPercent, Integer retryBudgetFloor, Duration maxRetryAfter,
 			DataSize bufferLimit, Integer maxConcurrent, DataSize maxBodySize, @DefaultValue Hedge hedge, @DefaultValue Fallback fallback,
-			@DefaultValue Idempotency idempotency) {
+			@DefaultValue Idempotency idempotency, @DefaultValue RateLimit rateLimit) {
+	}
+
+	/**
+	 * A token bucket per client: {@code requests} per {@code period}, as a burst and then evenly;
+	 * beyond it, 429 problem+json with {@code Retry-After} and {@code RateLimit-*} fields.
+	 *
+	 * @param requests requests per period and client (default none: no limit)
+	 * @param period the period (default 1s)
+	 * @param keyHeader a header naming the client (an API key); unset: the client's IP address, through
+	 * {@code trusted-proxies}' {@code X-Forwarded-For}
+	 */
+	public record RateLimit(Long requests, Duration period, String keyHeader) {
 	}
 
 	/**

@@ -79,7 +79,7 @@ public final class FailurePathWarmup {
 		}
 		ResilientExchange exchange = new ResilientExchange(client, config, Ticker.SYSTEM,
 				new GatewayMetrics(new SimpleMeterRegistry()), Threads.perTask("warm-up-hedge"), disconnects,
-				new InMemoryIdempotencyStore(1));
+				new InMemoryIdempotencyStore(1), new dev.resiliencegateway.limits.LocalRateLimiter(1, Duration.ofSeconds(1)));
 		RoutePolicy policy = GatewayConfig.DEFAULT_ROUTE.withAttempts(1, Duration.ofMillis(50), Duration.ofSeconds(1))
 			.withLimits(1024 * 1024, 100, 0);
 		this.hang = exchange.handlerFor("warm-up", pool("http://127.0.0.1:" + silent.getLocalPort(), environment),

@@ -73,6 +73,11 @@ public final class GatewayMetrics {
 			.register(registry);
 	}
 
+	/** A route's rate limit: allowed, refused or store-failure [gateway_rate_limit_total]. */
+	void rateLimit(String route, String result) {
+		counter("gateway.rate.limit", route, "result", result, null, null).increment();
+	}
+
 	void request(String route, int status, long nanos) {
 		timer(route, (status / 100) + "xx").record(nanos, TimeUnit.NANOSECONDS);
 	}

@@ -34,6 +34,7 @@ import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
 import dev.resiliencegateway.idempotency.IdempotencyKey;
 import dev.resiliencegateway.idempotency.IdempotencyStore;
+import dev.resiliencegateway.limits.RateLimiter;
 import dev.resiliencegateway.outcome.Outcome;
 import dev.resiliencegateway.retry.RetryDecision;
 import dev.resiliencegateway.retry.RetryPolicy;
@@ -68,16 +69,19 @@ public final class ResilientExchange {
 
 	private final KeptAnswers kept;
 
+	private final RateLimits limits;
+
 	private final Map<String, Route> routes = new ConcurrentHashMap<>();
 
 	public ResilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, GatewayMetrics metrics,
-			Executor hedgeExecutor, ClientDisconnects disconnects, IdempotencyStore keys) {
+			Executor hedgeExecutor, ClientDisconnects disconnects, IdempotencyStore keys, RateLimiter limiter) {
 		this(client, config, ticker, metrics, new Hedging(client, hedgeExecutor, Hedging.WALL_CLOCK), disconnects, keys,
-				InstantSource.system());
+				InstantSource.system(), limiter);
 	}
 
 	ResilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, GatewayMetrics metrics,
-			Hedging hedging, ClientDisconnects disconnects, IdempotencyStore keys, InstantSource wallClock) {
+			Hedging hedging, ClientDisconnects disconnects, IdempotencyStore keys, InstantSource wallClock,
+			RateLimiter limiter) {
 		this.client = client;
 		this.config = config;
 		this.ticker = ticker;
@@ -86,6 +90,7 @@ public final class ResilientExchange {
 		this.hedging = hedging;
 		this.relay = new ResponseRelay(config.decisionHeaders());
 		this.kept = new KeptAnswers(keys, ticker, wallClock, metrics);
+		this.limits = new RateLimits(limiter, config.trustedProxies(), metrics);
 	}
 
 	/** The handler for one route to one pool. */
@@ -122,11 +127,17 @@ public final class ResilientExchange {
 		return out;
 	}
 
-
 	ServerResponse exchange(ServerRequest request, Route route) throws IOException {
 		HttpServletRequest servlet = request.servletRequest();
 		String requestId = RequestIds.of(servlet);
 		long start = ticker.nanos();
+		if (route.policy.rateLimit().enabled()) {
+			ServerResponse refused = limits.check(route, servlet, requestId);
+			if (refused != null) {
+				route.answered(429, start);
+				return refused;
+			}
+		}
 		if (!route.bulkhead.tryAcquirePermission()) {
 			metrics.rejected(route.id, "route-limit");
 			return Fallbacks.orFallback(request, route, Problems.unavailable(requestId, route.id, "route '" + route.id

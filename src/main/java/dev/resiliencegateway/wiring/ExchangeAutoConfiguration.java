@@ -1,5 +1,6 @@
 package dev.resiliencegateway.wiring;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.function.Function;
 
@@ -15,6 +16,9 @@ import org.springframework.cloud.gateway.server.mvc.common.MvcUtils;
 import org.springframework.cloud.gateway.server.mvc.config.RouteProperties;
 import org.springframework.cloud.gateway.server.mvc.handler.HandlerFunctionDefinition;
 import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.web.servlet.function.HandlerFilterFunction;
 import org.springframework.web.servlet.function.ServerResponse;
@@ -32,6 +36,9 @@ import dev.resiliencegateway.exchange.transport.UpstreamClient;
 import dev.resiliencegateway.idempotency.IdempotencyStore;
 import dev.resiliencegateway.idempotency.InMemoryIdempotencyStore;
 import dev.resiliencegateway.idempotency.RedisIdempotencyStore;
+import dev.resiliencegateway.limits.LocalRateLimiter;
+import dev.resiliencegateway.limits.RateLimiter;
+import dev.resiliencegateway.limits.RedisRateLimiter;
 import dev.resiliencegateway.support.Threads;
 import io.lettuce.core.ClientOptions;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -118,11 +125,34 @@ public class ExchangeAutoConfiguration {
 			.build());
 	}
 
+	/**
+	 * Where routes' per-client rate limits keep their buckets: this gateway's memory, or Redis
+	 * ({@code resilience.gateway.rate-limits.store: redis}), so N copies enforce one limit.
+	 */
+	@Bean
+	@ConditionalOnMissingBean
+	RateLimiter rateLimiter(GatewayProperties properties, ObjectProvider<RedisConnectionFactory> redis,
+			Environment environment) {
+		GatewayProperties.LimitStore limits = properties.rateLimits();
+		if (limits.store() == GatewayProperties.Store.REDIS) {
+			if (!(redis.getObject() instanceof LettuceConnectionFactory lettuce)) {
+				throw new InvalidConfigurationException("resilience.gateway.rate-limits.store", "redis",
+						"Spring Data Redis with Lettuce (spring-boot-starter-data-redis, the default client)");
+			}
+			return new RedisRateLimiter(lettuce, limits.keyPrefix(),
+					environment.getProperty("spring.data.redis.timeout", Duration.class, Duration.ofMillis(250)));
+		}
+		if (limits.maxKeys() < 1) {
+			throw new InvalidConfigurationException("resilience.gateway.rate-limits.max-keys", limits.maxKeys(), ">= 1");
+		}
+		return new LocalRateLimiter(limits.maxKeys(), Duration.ofMinutes(10));
+	}
+
 	@Bean
 	ResilientExchange resilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, MeterRegistry meters,
-			ClientDisconnects disconnects, IdempotencyStore keys) {
+			ClientDisconnects disconnects, IdempotencyStore keys, RateLimiter limiter) {
 		return new ResilientExchange(client, config, ticker, new GatewayMetrics(meters),
-				Threads.perTask("gateway-hedge"), disconnects, keys);
+				Threads.perTask("gateway-hedge"), disconnects, keys, limiter);
 	}
 
 	@Bean(RESILIENT_LB_DEFINITION)

@@ -136,6 +136,22 @@ class StartupValidationTest {
 	}
 
 	@Test
+	void idempotencyAndRateLimitSettingsAreChecked() {
+		String keys = "--resilience.gateway.routes.orders.idempotency.";
+		assertThat(startupFailure(keys + "in-flight=queue"))
+			.isEqualTo("resilience.gateway.routes.orders.idempotency.in-flight: 'queue' (expected: reject (409 at once) or wait)");
+		assertThat(startupFailure(keys + "on-store-failure=maybe"))
+			.isEqualTo("resilience.gateway.routes.orders.idempotency.on-store-failure: 'maybe' (expected: open (forward "
+					+ "without the key's protection) or closed (503))");
+		assertThat(startupFailure(keys + "client-header=X Api"))
+			.isEqualTo("resilience.gateway.routes.orders.idempotency.client-header: 'X Api' (expected: a header name such as X-Api-Key)");
+		assertThat(startupFailure("--resilience.gateway.routes.orders.rate-limit.requests=-5"))
+			.isEqualTo("resilience.gateway.routes.orders.rate-limit.requests: -5 (expected: 0 (no limit) or more requests per period)");
+		assertThat(startupFailure("--resilience.gateway.route-defaults.rate-limit.period=0s"))
+			.startsWith("resilience.gateway.route-defaults.rate-limit.period: 'PT0S'");
+	}
+
+	@Test
 	void fallbackIsEitherAForwardOrAStaticResponse() {
 		String fallback = "--resilience.gateway.routes.orders.fallback.";
 		assertThat(startupFailure(fallback + "forward=/fallback", fallback + "body={}"))

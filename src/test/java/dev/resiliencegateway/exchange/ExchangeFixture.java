@@ -73,7 +73,8 @@ final class ExchangeFixture implements AutoCloseable {
 				GatewayConfig.DEFAULT_ROUTE, Map.of(), GatewayConfig.DEFAULT_EDGE);
 		this.exchange = new ResilientExchange(upstream, config, ticker, new GatewayMetrics(meters),
 				new Hedging(upstream, upstream.executor(), upstream.waitOnFakeClock(ticker)), disconnects,
-				new dev.resiliencegateway.idempotency.InMemoryIdempotencyStore(1000), InstantSource.fixed(Instant.EPOCH));
+				new dev.resiliencegateway.idempotency.InMemoryIdempotencyStore(1000), InstantSource.fixed(Instant.EPOCH),
+				new dev.resiliencegateway.limits.LocalRateLimiter(1000, Duration.ofMinutes(1)));
 	}
 
 	HandlerFunction<ServerResponse> route(RoutePolicy policy) {

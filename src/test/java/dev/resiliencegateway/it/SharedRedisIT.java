@@ -40,9 +40,11 @@ import dev.resiliencegateway.idempotency.RedisServer;
  * once, whichever copy its retries reach: after a gateway-side timeout the retry gets the kept
  * unknown outcome (504) instead of a second order; duplicates in flight get 409; another body 422;
  * with Redis gone a fail-open route still forwards and a fail-closed one answers 503, both at once.
+ * A rate limit of 10 per second per client holds across both copies (each alone would allow twice
+ * as many: with the memory store this test saw 24 pass), and with Redis gone it lets requests through.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class IdempotencyIT {
+class SharedRedisIT {
 
 	private static RedisServer redis;
 
@@ -98,6 +100,11 @@ class IdempotencyIT {
 				"--resilience.gateway.pools.orders.health-check.enabled=false",
 				r + "[0].id=orders", r + "[0].uri=lb://orders", r + "[0].predicates[0]=Path=/orders/**",
 				r + "[1].id=payments", r + "[1].uri=lb://orders", r + "[1].predicates[0]=Path=/payments/**",
+				r + "[2].id=limited", r + "[2].uri=lb://orders", r + "[2].predicates[0]=Path=/limited/**",
+				"--resilience.gateway.routes.limited.rate-limit.requests=10",
+				"--resilience.gateway.routes.limited.rate-limit.period=1s",
+				"--resilience.gateway.routes.limited.rate-limit.key-header=X-Api-Key",
+				"--resilience.gateway.rate-limits.store=redis",
 				"--resilience.gateway.routes.orders.per-try-timeout=500ms",
 				"--resilience.gateway.routes.orders.idempotency.enabled=true",
 				"--resilience.gateway.routes.payments.idempotency.enabled=true",
@@ -202,9 +209,45 @@ class IdempotencyIT {
 		assertThat(executed("/orders/e")).isZero();
 	}
 
+	private static HttpResponse<String> limited(int copy, String apiKey) throws Exception {
+		int port = ((WebServerApplicationContext) COPIES.get(copy)).getWebServer().getPort();
+		return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/limited/x"))
+			.timeout(Duration.ofSeconds(10)).header("X-Api-Key", apiKey).GET().build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	@Test
+	@Order(10)
+	void aRateLimitHoldsAcrossBothCopies() throws Exception {
+		limited(0, "warm-up");
+		limited(1, "warm-up");
+		int allowed = 0;
+		HttpResponse<String> refused = null;
+		long start = System.nanoTime();
+		for (int i = 0; i < 40; i++) {
+			HttpResponse<String> r = limited(i % 2, "client-a");
+			if (r.statusCode() == 201) {
+				allowed++;
+			}
+			else {
+				assertThat(r.statusCode()).isEqualTo(429);
+				refused = r;
+			}
+		}
+		double seconds = (System.nanoTime() - start) / 1e9;
+		// 10 at once, then one every 100 ms: per copy alone it would be 20 and more
+		assertThat(allowed).as("allowed %d in %.2f s", allowed, seconds)
+			.isBetween(10, 10 + (int) Math.ceil(seconds * 10) + 1);
+		assertThat(refused).isNotNull();
+		assertThat(refused.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+		assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+		assertThat(refused.headers().firstValue("RateLimit-Limit")).hasValue("10");
+		assertThat(refused.headers().firstValue("RateLimit-Remaining")).hasValue("0");
+		assertThat(limited(0, "client-b").statusCode()).as("another client has its own bucket").isEqualTo(201);
+	}
+
 	/** Last: it stops Redis. */
 	@Test
-	@Order(6)
+	@Order(99)
 	void withRedisGoneFailOpenForwardsAndFailClosedRefusesWithoutWaiting() throws Exception {
 		redis.stop();
 		long start = System.nanoTime();
@@ -220,6 +263,10 @@ class IdempotencyIT {
 			.find("gateway.idempotency").tag("result", "store-failure").counter();
 		assertThat(metrics).isNotNull();
 		assertThat(metrics.count()).isPositive();
+		// a rate limit whose store is gone lets requests through rather than refusing them all
+		for (int i = 0; i < 15; i++) {
+			assertThat(limited(i % 2, "client-c").statusCode()).isEqualTo(201);
+		}
 	}
 
 }
