@@ -18,6 +18,7 @@ import dev.resiliencegateway.config.GatewayConfig.HealthCheckSettings;
 import dev.resiliencegateway.health.HealthVerdict;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
+import dev.resiliencegateway.health.ReplicaState;
 import dev.resiliencegateway.support.Threads;
 
 /**
@@ -45,41 +46,76 @@ public final class ActiveHealthChecks implements AutoCloseable {
 			.build();
 	}
 
-	/** Starts one round of checks of a pool; returns at once. */
+	/**
+	 * Starts one round of checks of a pool; returns at once. A replica its checks marked down is left
+	 * out: it is rechecked on its own schedule ({@link #check}, {@link ReplicaHealth#recheckDue}).
+	 */
 	public void checkAll(PoolHealth pool, HealthCheckSettings settings) {
 		for (ReplicaHealth replica : pool.replicas()) {
-			if (!inFlight.add(replica)) {
-				continue;
+			if (replica.state() != ReplicaState.DOWN) {
+				check(replica, settings);
 			}
-			HttpRequest request;
-			try {
-				request = HttpRequest.newBuilder(URI.create(replica.replica().uri() + settings.path()))
-					.timeout(settings.timeout())
-					.header("Accept", "application/json")
-					.GET()
-					.build();
-			}
-			catch (IllegalArgumentException e) {
-				inFlight.remove(replica);
-				replica.onHealthCheck(HealthVerdict.DOWN, "bad health check URL: " + e.getMessage());
-				continue;
-			}
-			http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
-				try {
-					if (error != null) {
-						Throwable cause = error.getCause() != null ? error.getCause() : error;
-						replica.onHealthCheck(HealthVerdict.DOWN, cause.getClass().getSimpleName());
-					}
-					else {
-						Map.Entry<HealthVerdict, String> v = verdict(response.statusCode(), response.body());
-						replica.onHealthCheck(v.getKey(), v.getValue());
-					}
-				}
-				finally {
-					inFlight.remove(replica);
-				}
-			});
 		}
+	}
+
+	/** Starts a check of one replica, unless one is in flight; returns at once. */
+	public void check(ReplicaHealth replica, HealthCheckSettings settings) {
+		if (!inFlight.add(replica)) {
+			return;
+		}
+		HttpRequest request;
+		try {
+			request = HttpRequest.newBuilder(URI.create(replica.replica().uri() + settings.path()))
+				.timeout(settings.timeout())
+				.header("Accept", "application/json")
+				.GET()
+				.build();
+		}
+		catch (IllegalArgumentException e) {
+			inFlight.remove(replica);
+			replica.onHealthCheck(HealthVerdict.DOWN, "bad health check URL: " + e.getMessage());
+			return;
+		}
+		http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
+			try {
+				if (error != null) {
+					Throwable cause = error.getCause() != null ? error.getCause() : error;
+					replica.onHealthCheck(HealthVerdict.DOWN, cause.getClass().getSimpleName());
+				}
+				else {
+					Map.Entry<HealthVerdict, String> v = verdict(response.statusCode(), response.body());
+					replica.onHealthCheck(v.getKey(), v.getValue());
+				}
+			}
+			finally {
+				inFlight.remove(replica);
+			}
+		});
+	}
+
+	/**
+	 * Sends an ejected replica's synthetic probe: {@code GET path}, judged as a request would be (an
+	 * answer below 500 succeeds), reported to {@link ReplicaHealth#endSyntheticProbe}. Its claim on the
+	 * probe slot keeps probes of one replica from overlapping.
+	 */
+	public void probe(ReplicaHealth replica, String path, Duration timeout) {
+		HttpRequest request;
+		try {
+			request = HttpRequest.newBuilder(URI.create(replica.replica().uri() + path)).timeout(timeout).GET().build();
+		}
+		catch (IllegalArgumentException e) {
+			replica.endSyntheticProbe(false, "bad probe URL: " + e.getMessage());
+			return;
+		}
+		http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
+			if (error != null) {
+				Throwable cause = error.getCause() != null ? error.getCause() : error;
+				replica.endSyntheticProbe(false, "GET " + path + ": " + cause.getClass().getSimpleName());
+			}
+			else {
+				replica.endSyntheticProbe(response.statusCode() < 500, "GET " + path + " answered " + response.statusCode());
+			}
+		});
 	}
 
 	/** Whether a check of {@code replica} is in flight (a new round skips it). */

@@ -49,7 +49,7 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	public static final RoutePolicy DEFAULT_ROUTE = new RoutePolicy(DEFAULT_MAX_ATTEMPTS, DEFAULT_PER_TRY_TIMEOUT,
 			DEFAULT_DEADLINE, Duration.ofMillis(25), Duration.ofMillis(250), 20, 3, Duration.ofSeconds(1), 1024 * 1024,
 			10_000, DEFAULT_MAX_BODY_SIZE, false, null, Duration.ofMillis(10), 5, null, IdempotencyPolicy.OFF,
-			RateLimitPolicy.OFF);
+			RateLimitPolicy.OFF, RideThroughPolicy.OFF);
 
 	public static final int DEFAULT_MAX_CONCURRENT_PER_REPLICA = 512;
 
@@ -74,8 +74,9 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	/**
 	 * @param replicas the configured replicas, or {@code null} when they come from discovery
 	 */
+	/** @param probePath the synthetic probe's path, or {@code null}: probes ride on requests only */
 	public record PoolConfig(String name, List<Replica> replicas, String serviceId, Duration discoveryRefresh,
-			HealthCheckSettings healthCheck, HealthPolicy policy, int maxConcurrentPerReplica) {
+			HealthCheckSettings healthCheck, HealthPolicy policy, String probePath, int maxConcurrentPerReplica) {
 
 		public boolean fromDiscovery() {
 			return replicas == null;
@@ -92,49 +93,72 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	public record RoutePolicy(int maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
 			Duration backoffCap, int retryBudgetPercent, int retryBudgetFloor, Duration maxRetryAfter, long bufferLimit,
 			int maxConcurrent, long maxBodySize, boolean hedge, Duration hedgeDelay, Duration hedgeMinDelay, int hedgeBudgetPercent,
-			Fallback fallback, IdempotencyPolicy idempotency, RateLimitPolicy rateLimit) {
+			Fallback fallback, IdempotencyPolicy idempotency, RateLimitPolicy rateLimit, RideThroughPolicy rideThrough) {
 
 		public RoutePolicy withAttempts(int maxAttempts, Duration perTryTimeout, Duration deadline) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit, rideThrough);
 		}
 
 		public RoutePolicy withBackoff(Duration base, Duration cap) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, base, cap, retryBudgetPercent, retryBudgetFloor,
 					maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay, hedgeMinDelay,
-					hedgeBudgetPercent, fallback, idempotency, rateLimit);
+					hedgeBudgetPercent, fallback, idempotency, rateLimit, rideThrough);
 		}
 
 		public RoutePolicy withLimits(long bufferLimit, int maxConcurrent, long maxBodySize) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit, rideThrough);
 		}
 
 		/** @param delay fixed hedge delay, or {@code null} for the route's observed p95 */
 		public RoutePolicy withHedging(boolean hedge, Duration delay, Duration minDelay, int budgetPercent) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, delay, minDelay,
-					budgetPercent, fallback, idempotency, rateLimit);
+					budgetPercent, fallback, idempotency, rateLimit, rideThrough);
 		}
 
 		public RoutePolicy withIdempotency(IdempotencyPolicy idempotency) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit, rideThrough);
 		}
 
 		public RoutePolicy withRateLimit(RateLimitPolicy rateLimit) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit, rideThrough);
+		}
+
+		public RoutePolicy withRideThrough(RideThroughPolicy rideThrough) {
+			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
+					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit, rideThrough);
 		}
 
 		public RoutePolicy withFallback(Fallback fallback) {
 			return new RoutePolicy(maxAttempts, perTryTimeout, deadline, backoffBase, backoffCap, retryBudgetPercent,
 					retryBudgetFloor, maxRetryAfter, bufferLimit, maxConcurrent, maxBodySize, hedge, hedgeDelay,
-					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit);
+					hedgeMinDelay, hedgeBudgetPercent, fallback, idempotency, rateLimit, rideThrough);
+		}
+
+	}
+
+	/**
+	 * Ride-through: when no replica of the pool can take a request, it waits up to {@code maxWait} for
+	 * one to come back instead of getting 503 at once.
+	 *
+	 * @param maxWait the longest a request waits (0: off, the 503 comes at once)
+	 * @param maxWaiting requests waiting at once on the route; beyond it, 503 at once
+	 */
+	public record RideThroughPolicy(Duration maxWait, int maxWaiting) {
+
+		public static final RideThroughPolicy OFF = new RideThroughPolicy(Duration.ZERO, 1000);
+
+		public boolean enabled() {
+			return !maxWait.isZero() && !maxWait.isNegative();
 		}
 
 	}

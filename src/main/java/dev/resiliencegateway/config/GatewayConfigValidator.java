@@ -160,7 +160,7 @@ public final class GatewayConfigValidator {
 
 	private static GatewayProperties.Pool emptyPool() {
 		return new GatewayProperties.Pool(null, null, null, new GatewayProperties.HealthCheck(null, null, null, null, null, null),
-				new GatewayProperties.Outlier(null, null, null, null, null, null), new GatewayProperties.SlowStart(null, null),
+				new GatewayProperties.Outlier(null, null, null, null, null, null, null, null, null), new GatewayProperties.SlowStart(null, null),
 				null, null);
 	}
 
@@ -219,17 +219,29 @@ public final class GatewayConfigValidator {
 		if (!(share > 0 && share <= 1)) {
 			throw new InvalidConfigurationException(key + ".slow-start.initial-share", share, "> 0 and <= 1");
 		}
+		Duration probeInterval = positive(key + ".outlier.probe-interval", o.probeInterval(), d.probeInterval());
+		Duration firstProbe = positive(key + ".outlier.first-probe-interval", o.firstProbeInterval(),
+				d.firstProbeInterval().compareTo(probeInterval) > 0 ? probeInterval : d.firstProbeInterval());
+		if (firstProbe.compareTo(probeInterval) > 0) {
+			throw new InvalidConfigurationException(key + ".outlier.first-probe-interval", firstProbe.toString(),
+					"at most probe-interval (" + probeInterval + ")");
+		}
+		String probePath = o.probePath();
+		if (probePath != null && (!probePath.startsWith("/") || probePath.startsWith("//"))) {
+			throw new InvalidConfigurationException(key + ".outlier.probe-path", probePath,
+					"a path starting with a single /, such as /orders/ping");
+		}
 		HealthPolicy policy = new HealthPolicy(
 				atLeast(key + ".outlier.consecutive-failures", o.consecutiveFailures(), d.consecutiveFailures(), 1), base,
 				max, d.ejectionJitter(),
 				percent(key + ".outlier.max-ejection-percent", o.maxEjectionPercent(), d.maxEjectionPercent()),
 				percent(key + ".panic-threshold-percent", pool.panicThresholdPercent(), d.panicThresholdPercent()),
-				o.detectOnly() != null && o.detectOnly(),
-				positive(key + ".outlier.probe-interval", o.probeInterval(), d.probeInterval()), window, share,
+				o.detectOnly() != null && o.detectOnly(), firstProbe, probeInterval, window, share,
 				atLeast(key + ".health-check.unhealthy-threshold", hc.unhealthyThreshold(), d.unhealthyThreshold(), 1),
-				atLeast(key + ".health-check.healthy-threshold", hc.healthyThreshold(), d.healthyThreshold(), 1));
+				atLeast(key + ".health-check.healthy-threshold", hc.healthyThreshold(), d.healthyThreshold(), 1),
+				percent(key + ".outlier.failure-outlier-percent", o.failureOutlierPercent(), d.failureOutlierPercent()));
 		return new PoolConfig(name, replicas, serviceId,
-				positive(key + ".discovery-refresh", pool.discoveryRefresh(), DEFAULT_DISCOVERY_REFRESH), check, policy,
+				positive(key + ".discovery-refresh", pool.discoveryRefresh(), DEFAULT_DISCOVERY_REFRESH), check, policy, probePath,
 				atLeast(key + ".max-concurrent-per-replica", pool.maxConcurrentPerReplica(),
 						DEFAULT_MAX_CONCURRENT_PER_REPLICA, 1));
 	}
@@ -257,7 +269,21 @@ public final class GatewayConfigValidator {
 				positive(key + ".hedge.min-delay", h.minDelay(), d.hedgeMinDelay()),
 				percent(key + ".hedge.budget-percent", h.budgetPercent(), d.hedgeBudgetPercent()),
 				fallback(key + ".fallback", r.fallback(), d.fallback()), idempotency(key + ".idempotency", r.idempotency(),
-						d.idempotency()), rateLimit(key + ".rate-limit", r.rateLimit(), d.rateLimit()));
+						d.idempotency()), rateLimit(key + ".rate-limit", r.rateLimit(), d.rateLimit()),
+				rideThrough(key + ".ride-through", r.rideThrough(), d.rideThrough(), deadline));
+	}
+
+	private static RideThroughPolicy rideThrough(String key, GatewayProperties.RideThrough t, RideThroughPolicy d,
+			Duration deadline) {
+		if (t == null) {
+			return d;
+		}
+		Duration wait = nonNegative(key + ".max-wait", t.maxWait(), d.maxWait());
+		if (wait.compareTo(deadline) >= 0) {
+			throw new InvalidConfigurationException(key + ".max-wait", wait.toString(),
+					"less than the route's deadline (" + deadline + "), which bounds every request, waiting included");
+		}
+		return new RideThroughPolicy(wait, atLeast(key + ".max-waiting", t.maxWaiting(), d.maxWaiting(), 1));
 	}
 
 	private static RateLimitPolicy rateLimit(String key, GatewayProperties.RateLimit l, RateLimitPolicy d) {

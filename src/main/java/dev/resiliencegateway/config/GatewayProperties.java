@@ -149,10 +149,18 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * @param maxEjectionTime cap on one ejection (default 2m)
 	 * @param maxEjectionPercent never eject more than this share of the pool (default 50)
 	 * @param detectOnly log and report "would eject" without ejecting (default false)
-	 * @param probeInterval while ejected, one idempotent request per interval probes it (default 1s)
+	 * @param firstProbeInterval the first probe of an ejected replica (and the first recheck of one its
+	 * health check marked down) goes this long after it left rotation (default 100ms); each failed probe
+	 * doubles the wait, up to {@code probe-interval}
+	 * @param probeInterval the longest wait between probes of a replica out of rotation (default 800ms)
+	 * @param probePath when an ejected replica's probe is due and no idempotent request comes to ride
+	 * on, GET this path on it instead (a synthetic probe); unset: probes ride on requests only
+	 * @param failureOutlierPercent eject a replica failing at least this share of its last calls while
+	 * another replica in rotation fails at most half as often (default 25; 0 turns it off)
 	 */
 	public record Outlier(Integer consecutiveFailures, Duration baseEjectionTime, Duration maxEjectionTime,
-			Integer maxEjectionPercent, Boolean detectOnly, Duration probeInterval) {
+			Integer maxEjectionPercent, Boolean detectOnly, Duration firstProbeInterval, Duration probeInterval,
+			String probePath, Integer failureOutlierPercent) {
 	}
 
 	/**
@@ -183,11 +191,26 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * @param fallback what to answer instead of the gateway's own 502/503/504
 	 * @param idempotency keep {@code Idempotency-Key}s of POST and PATCH requests and replay their answers
 	 * @param rateLimit requests per client and period; beyond it, 429
+	 * @param rideThrough wait for a replica to come back instead of answering 503 when none can take the request
 	 */
 	public record Route(Integer maxAttempts, Duration perTryTimeout, Duration deadline, Duration backoffBase,
 			Duration backoffCap, Integer retryBudgetPercent, Integer retryBudgetFloor, Duration maxRetryAfter,
 			DataSize bufferLimit, Integer maxConcurrent, DataSize maxBodySize, @DefaultValue Hedge hedge, @DefaultValue Fallback fallback,
-			@DefaultValue Idempotency idempotency, @DefaultValue RateLimit rateLimit) {
+			@DefaultValue Idempotency idempotency, @DefaultValue RateLimit rateLimit,
+			@DefaultValue RideThrough rideThrough) {
+	}
+
+	/**
+	 * Ride-through (off by default): when no replica can take a request (all down, ejected or
+	 * refusing connections), the request waits up to {@code max-wait} for one to come back (a health
+	 * check or probe passing, a discovered replica appearing) instead of getting 503 at once. Waiting
+	 * requests are let go gradually, a few per replica back at a time; a POST waits only if nothing
+	 * of it was sent. See docs/architecture.md.
+	 *
+	 * @param maxWait the longest a request waits; less than the route's deadline (default 0: off)
+	 * @param maxWaiting requests waiting at once on the route; beyond it, 503 at once (default 1000)
+	 */
+	public record RideThrough(Duration maxWait, Integer maxWaiting) {
 	}
 
 	/**

@@ -65,6 +65,21 @@ final class ExchangeRequest {
 
 	volatile boolean clientGone;
 
+	/** The pool's comebacks when this request last started trying replicas (see {@link RideThrough}). */
+	long seenComebacks;
+
+	/** Time spent waiting for a replica to come back, in all. */
+	long rideThroughNanos;
+
+	/** Released by ride-through: its attempt holds a release slot until it ends. */
+	boolean rideThroughSlot;
+
+	/** Why ride-through did not save the request, for its problem detail; {@code null} when it did not wait. */
+	String rideThroughNote;
+
+	/** Waiting for a replica to come back now. */
+	volatile boolean riding;
+
 	ExchangeRequest(Route route, String id, long start, String method, String target, List<String> headers,
 			boolean idempotent, boolean raceable, RequestBody body, KeptAnswers.Ticket ticket) {
 		this.route = route;
@@ -78,6 +93,7 @@ final class ExchangeRequest {
 		this.raceable = raceable && idempotent;
 		this.body = body;
 		this.ticket = ticket;
+		this.seenComebacks = route.pool.comebacks();
 	}
 
 	/** An attempt to {@code a}'s replica starts (first try, retry or hedge). */
@@ -107,6 +123,9 @@ final class ExchangeRequest {
 		clientGone = true;
 		for (Attempt a : live) {
 			a.cancel();
+		}
+		if (riding) {
+			route.rideThrough.wakeEveryone();
 		}
 	}
 

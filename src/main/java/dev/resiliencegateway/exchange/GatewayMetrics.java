@@ -74,6 +74,11 @@ public final class GatewayMetrics {
 	}
 
 	/** A route's rate limit: allowed, refused or store-failure [gateway_rate_limit_total]. */
+	/** How a ride-through wait ended: released, timed-out, full, gone. */
+	void rideThrough(String route, String result) {
+		counter("gateway.ride.through", route, "result", result, null, null).increment();
+	}
+
 	void rateLimit(String route, String result) {
 		counter("gateway.rate.limit", route, "result", result, null, null).increment();
 	}

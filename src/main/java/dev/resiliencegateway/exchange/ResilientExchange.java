@@ -183,6 +183,9 @@ public final class ResilientExchange {
 				try (ClientDisconnects.Watch watch = disconnects.watch(servlet, body::fullyRead, exchange::clientGone)) {
 					response = tryReplicas(exchange);
 				}
+				finally {
+					endRideThroughSlot(exchange);
+				}
 				if (ticket != null && !exchange.relayed) {
 					if (exchange.maybeSent) {
 						int status = response.statusCode().value();
@@ -237,6 +240,9 @@ public final class ResilientExchange {
 			// a probe is hedged, so only a request that may run on two replicas at once may be one
 			Attempt attempt = choose(r, r.raceable && r.body.replayable() && r.attempts + 1 < policy.maxAttempts(), now);
 			if (attempt == null) {
+				if (rideThrough(r)) {
+					continue;
+				}
 				if (r.attempts == 0) {
 					metrics.rejected(route.id, "no-replica");
 				}
@@ -277,6 +283,9 @@ public final class ResilientExchange {
 			r.failed(ended.outcome(), result.answered() ? "replica " + replica + " answered " + result.status()
 					: "replica " + replica + ": " + result.detail());
 			if (decision instanceof RetryDecision.GiveUp giveUp) {
+				if (!giveUp.deadline() && rideThrough(r)) {
+					continue;
+				}
 				if (giveUp.deadline()) {
 					r.failed(Outcome.TIMEOUT, "route deadline of " + policy.deadline().toMillis()
 							+ " ms would pass before the next retry");
@@ -285,6 +294,61 @@ public final class ResilientExchange {
 			}
 			metrics.retry(route.id);
 			sleep(((RetryDecision.Retry) decision).waitNanos());
+		}
+	}
+
+	/**
+	 * Ride-through: no replica could take the request (none left to choose, or every attempt failed
+	 * without an answer), so on a route that rides through it waits for a replica to come back, then
+	 * tries again on any replica, those tried before included. A request that may have reached a
+	 * replica waits only if it may be sent again (idempotent, body replayable); a POST only if nothing
+	 * of it was sent. The wait is bounded by the route's max-wait in all and by its deadline.
+	 *
+	 * @return whether to try again (released); {@code false}: answer the failure now
+	 */
+	private boolean rideThrough(ExchangeRequest r) {
+		RideThrough gate = r.route.rideThrough;
+		endRideThroughSlot(r);
+		if (gate == null || r.clientGone || (r.maybeSent && !r.idempotent) || (!r.body.replayable() && r.body.touched())) {
+			return false;
+		}
+		long now = ticker.nanos();
+		long max = Math.min(gate.policy().maxWait().toNanos() - r.rideThroughNanos, r.deadline - now);
+		if (max <= 0) {
+			return false;
+		}
+		r.riding = true;
+		RideThrough.Result result;
+		long began = System.nanoTime(); // the wait is in real time (a condition's), whatever the ticker
+		try {
+			result = gate.await(r.seenComebacks, max, () -> r.clientGone);
+		}
+		finally {
+			r.riding = false;
+		}
+		r.rideThroughNanos += Math.max(1, System.nanoTime() - began);
+		metrics.rideThrough(r.route.id, result.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+		switch (result) {
+			case RELEASED -> {
+				r.rideThroughSlot = true;
+				r.seenComebacks = r.route.pool.comebacks();
+				r.tried.clear(); // the replica back may be one tried before
+				return true;
+			}
+			case TIMED_OUT -> r.rideThroughNote = "; waited " + RideThrough.millis(r.rideThroughNanos)
+					+ " ms for a replica to come back (ride-through)";
+			case FULL -> r.rideThroughNote = "; not waiting for a replica to come back: " + gate.policy().maxWaiting()
+					+ " requests already wait (ride-through)";
+			case GONE -> {
+			}
+		}
+		return false;
+	}
+
+	private static void endRideThroughSlot(ExchangeRequest r) {
+		if (r.rideThroughSlot) {
+			r.rideThroughSlot = false;
+			r.route.rideThrough.done();
 		}
 	}
 
@@ -324,8 +388,12 @@ public final class ResilientExchange {
 			}
 		}
 		int limit = route.maxPerReplica;
-		ReplicaHealth chosen = Balancer.choose(snapshot.routable(),
-				replica -> tried.contains(replica) || replica.load().inFlight() >= limit, now, ThreadLocalRandom.current());
+		// a request released by ride-through goes to a replica back in rotation, not to one still down
+		// that panic mode would offer
+		boolean inRotationOnly = r.rideThroughNanos > 0 && snapshot.panic();
+		ReplicaHealth chosen = Balancer.choose(snapshot.routable(), replica -> tried.contains(replica)
+				|| replica.load().inFlight() >= limit || (inRotationOnly && !replica.state().takesTraffic()), now,
+				ThreadLocalRandom.current());
 		if (chosen == null || chosen.load().inFlight() >= limit) {
 			return null;
 		}
@@ -363,10 +431,11 @@ public final class ResilientExchange {
 	private static ServerResponse failure(ExchangeRequest r) {
 		String route = r.route.id;
 		String pool = r.route.pool.name();
+		String note = r.rideThroughNote == null ? "" : r.rideThroughNote;
 		if (r.last == null) {
-			return Problems.unavailable(r.id, route, "no replica of pool '" + pool + "' can take the request", 1);
+			return Problems.unavailable(r.id, route, "no replica of pool '" + pool + "' can take the request" + note, 1);
 		}
-		String tail = " (after " + r.attempts + (r.attempts == 1 ? " attempt)" : " attempts)");
+		String tail = " (after " + r.attempts + (r.attempts == 1 ? " attempt)" : " attempts)") + note;
 		return switch (r.last) {
 			case CONNECT_FAILURE -> Problems.unavailable(r.id, route,
 					"no replica of pool '" + pool + "' accepted a connection; last: " + r.lastDetail + tail, 1);

@@ -34,6 +34,9 @@ final class Route {
 
 	final LatencyWindow latencies;
 
+	/** Waiting for a replica to come back when none can take a request; {@code null} when the route does not. */
+	final RideThrough rideThrough;
+
 	/** Answers as the route's clients saw them: success is any status below 500. */
 	final AvailabilityWindow served = new AvailabilityWindow();
 
@@ -55,6 +58,7 @@ final class Route {
 			.maxWaitDuration(Duration.ZERO)
 			.build());
 		this.latencies = new LatencyWindow(ticker);
+		this.rideThrough = policy.rideThrough().enabled() ? new RideThrough(pool, policy.rideThrough()) : null;
 		this.ticker = ticker;
 		this.metrics = metrics;
 	}

@@ -12,7 +12,14 @@ import java.time.Duration;
  * @param maxEjectionPercent never eject more than this share of the pool (default 50)
  * @param panicThresholdPercent below this share of replicas taking traffic, route to all of them (default 50)
  * @param detectOnly report "would eject" without ejecting (default false)
- * @param probeInterval while ejected, one idempotent request per interval probes the replica (default 1 s)
+ * @param firstProbeInterval the first probe of an ejected replica, and the first recheck of one an active
+ * check marked down, go this long after it left rotation (default 100 ms); each failed probe or check
+ * doubles the wait, up to {@code probeInterval}
+ * @param probeInterval the longest wait between probes (and rechecks) of a replica out of rotation
+ * (default 800 ms: a healed replica is noticed within a second, and one still failing gets at most
+ * 1.25 probes a second)
+ * @param failureOutlierPercent eject a replica whose failure rate over its breaker's window reaches
+ * this share while another replica in rotation fails at most half as often (default 25; 0 off)
  * @param slowStartWindow a readmitted replica ramps to full weight over this window (default 10 s)
  * @param slowStartInitialShare and starts at this share of its weight (default 0.1)
  * @param unhealthyThreshold failed active checks in a row to mark down (default 2)
@@ -20,22 +27,22 @@ import java.time.Duration;
  */
 public record HealthPolicy(int consecutiveFailures, Duration baseEjection, Duration maxEjection,
 		double ejectionJitter, int maxEjectionPercent, int panicThresholdPercent, boolean detectOnly,
-		Duration probeInterval, Duration slowStartWindow, double slowStartInitialShare, int unhealthyThreshold,
-		int healthyThreshold) {
+		Duration firstProbeInterval, Duration probeInterval, Duration slowStartWindow, double slowStartInitialShare,
+		int unhealthyThreshold, int healthyThreshold, int failureOutlierPercent) {
 
 	public static final HealthPolicy DEFAULTS = new HealthPolicy(5, Duration.ofSeconds(5), Duration.ofMinutes(2),
-			0.1, 50, 50, false, Duration.ofSeconds(1), Duration.ofSeconds(10), 0.1, 2, 2);
+			0.1, 50, 50, false, Duration.ofMillis(100), Duration.ofMillis(800), Duration.ofSeconds(10), 0.1, 2, 2, 25);
 
 	public HealthPolicy withDetectOnly(boolean detectOnly) {
 		return new HealthPolicy(consecutiveFailures, baseEjection, maxEjection, ejectionJitter, maxEjectionPercent,
-				panicThresholdPercent, detectOnly, probeInterval, slowStartWindow, slowStartInitialShare,
-				unhealthyThreshold, healthyThreshold);
+				panicThresholdPercent, detectOnly, firstProbeInterval, probeInterval, slowStartWindow,
+				slowStartInitialShare, unhealthyThreshold, healthyThreshold, failureOutlierPercent);
 	}
 
 	public HealthPolicy withSlowStart(Duration window) {
 		return new HealthPolicy(consecutiveFailures, baseEjection, maxEjection, ejectionJitter, maxEjectionPercent,
-				panicThresholdPercent, detectOnly, probeInterval, window, slowStartInitialShare, unhealthyThreshold,
-				healthyThreshold);
+				panicThresholdPercent, detectOnly, firstProbeInterval, probeInterval, window, slowStartInitialShare,
+				unhealthyThreshold, healthyThreshold, failureOutlierPercent);
 	}
 
 	/**
@@ -48,6 +55,19 @@ public record HealthPolicy(int consecutiveFailures, Duration baseEjection, Durat
 		int shift = Math.min(previousEjections, 30);
 		long length = base > (max >> shift) ? max : Math.min(max, base << shift);
 		return Math.min(max, length + (long) (length * ejectionJitter * random01));
+	}
+
+	/**
+	 * The wait before the next probe (or recheck) of a replica out of rotation after {@code failures}
+	 * failed ones: the first interval doubled per failure, capped at the probe interval. Starting
+	 * short catches a blip that heals at once; the cap bounds both how late a healed replica is
+	 * noticed and how much probing a replica that is still failing gets.
+	 */
+	long probeWaitNanos(int failures) {
+		long first = firstProbeInterval.toNanos();
+		long max = probeInterval.toNanos();
+		int shift = Math.min(Math.max(failures, 0), 30);
+		return first > (max >> shift) ? max : Math.min(max, first << shift);
 	}
 
 	/** Share of full weight a replica gets {@code elapsed} nanos into its slow start. */

@@ -84,6 +84,14 @@ public final class PoolHealth {
 
 	private volatile Snapshot snapshot = new Snapshot(List.of(), List.of(), List.of(), false);
 
+	/** Guarded by this pool's lock; read without it. */
+	private volatile long comebacks;
+
+	private final List<Runnable> comebackListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+	/** Comeback listeners to run once this pool's lock is released. */
+	private final Queue<Runnable> pendingComeback = new ConcurrentLinkedQueue<>();
+
 	/** Events waiting to be published once this pool's lock is released. */
 	private final Queue<ReplicaEvent> pending = new ConcurrentLinkedQueue<>();
 
@@ -103,6 +111,11 @@ public final class PoolHealth {
 		@Override
 		public void transitioned(ReplicaHealth replica, ReplicaStatus from, ReplicaStatus to) {
 			rebuild();
+			if (!from.state().takesTraffic() && to.state().takesTraffic()) {
+				synchronized (PoolHealth.this) {
+					cameBack();
+				}
+			}
 			publish(new ReplicaEvent.Transition(name, replica.replica().id(), from.state(), to.state(), to.reason(),
 					env.wallClock().instant()));
 		}
@@ -141,7 +154,12 @@ public final class PoolHealth {
 	 * Replaces the replica list (discovery): replicas already known keep their state, new ones join
 	 * in {@code joinState} (RECOVERING after startup, so they ramp up), missing ones leave.
 	 */
-	public synchronized void setReplicas(List<Replica> latest, ReplicaState joinState) {
+	public void setReplicas(List<Replica> latest, ReplicaState joinState) {
+		replaceReplicas(latest, joinState);
+		flush();
+	}
+
+	private synchronized void replaceReplicas(List<Replica> latest, ReplicaState joinState) {
 		Map<String, ReplicaHealth> known = new LinkedHashMap<>();
 		replicas.forEach(r -> known.put(r.replica().id(), r));
 		List<ReplicaHealth> next = new ArrayList<>();
@@ -157,6 +175,9 @@ public final class PoolHealth {
 					env.initialLatencyNanos(), now);
 			next.add(new ReplicaHealth(r, view, load, env.breakers().apply(name + "@" + r.id()),
 					ReplicaStatus.initial(joinState, existing != null ? "changed" : "joined the pool", now, until)));
+			if (joinState.takesTraffic()) {
+				cameBack();
+			}
 		}
 		replicas = List.copyOf(next);
 		rebuild();
@@ -180,13 +201,18 @@ public final class PoolHealth {
 	/** Decides on a rule's request to eject: detect-only and the max-ejection cap may hold it back. */
 	void decide(EjectionRequest request) {
 		synchronized (this) {
-			decideLocked(request.replica(), request.reason(), request.slowOnly());
+			decideLocked(request.replica(), request.reason(), request.evidence());
 		}
 		flush();
 	}
 
-	private void decideLocked(ReplicaHealth replica, String reason, boolean slowOnly) {
+	private void decideLocked(ReplicaHealth replica, String reason, EjectionRequest.Evidence evidence) {
 		if (!replica.state().takesTraffic()) {
+			return;
+		}
+		if (evidence == EjectionRequest.Evidence.FAILURE_OUTLIER && !failsMoreThanItsPeers(replica)) {
+			// the whole pool fails this often (a shared dependency): ejecting would only load the rest;
+			// no event, as this is asked again on every failure while it lasts
 			return;
 		}
 		HealthPolicy p = policy;
@@ -196,7 +222,7 @@ public final class PoolHealth {
 			replica.resetDetection();
 			return;
 		}
-		if (slowOnly && !slowerThanItsPeers(replica)) {
+		if (evidence == EjectionRequest.Evidence.SLOW_CALLS && !slowerThanItsPeers(replica)) {
 			publish(new ReplicaEvent.WouldEject(name, replica.replica().id(), reason,
 					"no other replica in rotation is " + SLOW_OUTLIER_FACTOR + "x faster: the pool is overloaded, not this replica",
 					env.wallClock().instant()));
@@ -239,15 +265,86 @@ public final class PoolHealth {
 		return false;
 	}
 
-	/** Whether some replica waits for a time to pass (its ejection or its slow start to end): ticks are needed. */
+	/**
+	 * A gray replica (Envoy's success-rate outlier detection is relative in the same way): its recent
+	 * failure rate is at least twice the failure share some other replica in rotation showed over the
+	 * last seconds. When every replica fails as often, the cause is shared and no ejection helps.
+	 */
+	private boolean failsMoreThanItsPeers(ReplicaHealth replica) {
+		long now = env.ticker().nanos();
+		double own = replica.recentFailurePercent() / 100.0;
+		for (ReplicaHealth r : replicas) {
+			if (r != replica && r.state().takesTraffic()) {
+				double p = r.availability().availability(now);
+				if (!Double.isNaN(p) && (1 - p) * 2 <= own) {
+					return true;
+				}
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * Whether some replica waits for a time to pass (its ejection or its slow start to end, its next
+	 * recheck while down): ticks are needed.
+	 */
 	public boolean awaitsTime() {
 		for (ReplicaHealth r : replicas) {
 			ReplicaState s = r.state();
-			if (s == ReplicaState.EJECTED || s == ReplicaState.PROBING || s == ReplicaState.RECOVERING) {
+			if (s == ReplicaState.EJECTED || s == ReplicaState.PROBING || s == ReplicaState.RECOVERING
+					|| s == ReplicaState.DOWN) {
 				return true;
 			}
 		}
 		return false;
+	}
+
+	/** The replicas marked down by their active checks whose recheck is due now. */
+	public List<ReplicaHealth> rechecksDue() {
+		long now = env.ticker().nanos();
+		List<ReplicaHealth> due = new ArrayList<>(0);
+		for (ReplicaHealth r : replicas) {
+			if (r.recheckDue(now)) {
+				due.add(r);
+			}
+		}
+		return due;
+	}
+
+	/**
+	 * Claims the probes of ejected replicas that have been due for {@code graceNanos} with no request
+	 * to ride on (a quiet route); the caller sends each a synthetic probe and reports how it ended
+	 * ({@link ReplicaHealth#endSyntheticProbe}).
+	 */
+	public List<ReplicaHealth> claimOverdueProbes(long graceNanos) {
+		long now = env.ticker().nanos();
+		List<ReplicaHealth> claimed = new ArrayList<>(0);
+		for (ReplicaHealth r : snapshot.ejected()) {
+			if (r.claimOverdueProbe(now, graceNanos)) {
+				claimed.add(r);
+			}
+		}
+		return claimed;
+	}
+
+	/**
+	 * Counts replicas coming into rotation (readmitted, or joined by discovery): a request waiting
+	 * for a replica to come back ({@code ride-through}) waits for this number to change.
+	 */
+	public long comebacks() {
+		return comebacks;
+	}
+
+	/** Runs {@code listener} (off this pool's lock, on the thread of the change) whenever {@link #comebacks} grows. */
+	public void onComeback(Runnable listener) {
+		comebackListeners.add(listener);
+	}
+
+	private void cameBack() {
+		comebacks++;
+		for (Runnable l : comebackListeners) {
+			pendingComeback.add(l);
+		}
 	}
 
 	/** Time-driven transitions; called every few hundred milliseconds off the request path. */
@@ -268,6 +365,15 @@ public final class PoolHealth {
 
 	/** Delivers the queued events outside the pool's lock; a listener that throws is logged, never rethrown. */
 	private void flush() {
+		Runnable comeback;
+		while ((comeback = pendingComeback.poll()) != null) {
+			try {
+				comeback.run();
+			}
+			catch (RuntimeException e) {
+				LOG.log(System.Logger.Level.WARNING, "a comeback listener failed", e);
+			}
+		}
 		ReplicaEvent event;
 		while ((event = pending.poll()) != null) {
 			try {

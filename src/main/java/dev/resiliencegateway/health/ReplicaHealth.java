@@ -73,6 +73,9 @@ public final class ReplicaHealth implements Candidate {
 
 	private int checkFailures;
 
+	/** When a replica marked down by its checks is checked next (see {@link #recheckDue}). */
+	private volatile long nextCheckNanos;
+
 	ReplicaHealth(Replica replica, Pool pool, ReplicaLoad load, CircuitBreaker breaker, ReplicaStatus initial) {
 		this.replica = replica;
 		this.pool = pool;
@@ -161,9 +164,25 @@ public final class ReplicaHealth implements Candidate {
 			CircuitBreaker.Metrics m = breaker.getMetrics();
 			return new EjectionRequest(this, String.format("failure rate %.0f%% / slow-call rate %.0f%% over the last %d calls",
 					m.getFailureRate(), m.getSlowCallRate(), m.getNumberOfBufferedCalls()),
-					m.getFailureRate() < breaker.getCircuitBreakerConfig().getFailureRateThreshold());
+					m.getFailureRate() < breaker.getCircuitBreakerConfig().getFailureRateThreshold()
+							? EjectionRequest.Evidence.SLOW_CALLS : EjectionRequest.Evidence.FAILURES);
+		}
+		int outlier = pool.policy().failureOutlierPercent();
+		if (failure && outlier > 0) {
+			// a gray replica: failing too often to be healthy, too rarely for the breaker's threshold
+			CircuitBreaker.Metrics m = breaker.getMetrics();
+			float rate = m.getFailureRate(); // -1 until the window holds its minimum of calls
+			if (rate >= outlier) {
+				return new EjectionRequest(this, String.format("failure rate %.0f%% over the last %d calls",
+						rate, m.getNumberOfBufferedCalls()), EjectionRequest.Evidence.FAILURE_OUTLIER);
+			}
 		}
 		return null;
+	}
+
+	/** This replica's failure rate over its breaker's window, in percent; -1 before the window's minimum of calls. */
+	float recentFailurePercent() {
+		return breaker.getMetrics().getFailureRate();
 	}
 
 	/**
@@ -192,7 +211,7 @@ public final class ReplicaHealth implements Candidate {
 		int previous = (int) Math.max(0, cur.ejections() - forgiven);
 		long length = policy.ejectionNanos(previous, random01);
 		ReplicaStatus next = ReplicaStatus.ejected(reason + "; ejected for " + millis(length) + " ms", now, now + length,
-				previous + 1, now + policy.probeInterval().toNanos());
+				previous + 1, now + policy.probeWaitNanos(0));
 		if (transition(cur, next)) {
 			ejectionsTotal.incrementAndGet();
 			resetDetection();
@@ -207,7 +226,21 @@ public final class ReplicaHealth implements Candidate {
 		if (cur.state() != EJECTED || now < cur.nextProbeNanos()) {
 			return false;
 		}
-		return transition(cur, cur.probing(now, now + pool.policy().probeInterval().toNanos()));
+		return transition(cur, cur.probing(now, now + pool.policy().probeWaitNanos(cur.probeFailures())));
+	}
+
+	/**
+	 * Claims the probe slot of an ejected replica whose probe has been due for {@code graceNanos}
+	 * without a request to ride on: a quiet route's replica is then probed by a synthetic request.
+	 */
+	public boolean claimOverdueProbe(long now, long graceNanos) {
+		ReplicaStatus cur = status.get();
+		return cur.state() == EJECTED && now - graceNanos >= cur.nextProbeNanos() && claimProbe(now);
+	}
+
+	/** How a synthetic probe (sent by the gateway itself, not a client's request) ended. */
+	public void endSyntheticProbe(boolean success, String detail) {
+		endProbe(success, (success ? "synthetic probe succeeded: " : "synthetic probe failed: ") + detail, pool.now());
 	}
 
 	private void endProbe(boolean success, String reason, long now) {
@@ -222,9 +255,12 @@ public final class ReplicaHealth implements Candidate {
 			// a replica that just failed its probe is not readmitted by its ejection timer: that would
 			// send it real traffic knowing it fails. The ejection lasts until two probe intervals after
 			// the last failed probe (so it still ends when no probe traffic comes at all).
-			long interval = pool.policy().probeInterval().toNanos();
-			transition(cur, ReplicaStatus.ejected(reason, now, Math.max(cur.untilNanos(), now + 2 * interval),
-					cur.ejections(), now + interval));
+			// The next probe backs off: a replica still failing gets fewer and fewer, down to one per
+			// probe interval.
+			int failures = cur.probeFailures() + 1;
+			long wait = pool.policy().probeWaitNanos(failures);
+			transition(cur, ReplicaStatus.ejected(reason, now, Math.max(cur.untilNanos(), now + 2 * wait),
+					cur.ejections(), now + wait, failures));
 		}
 	}
 
@@ -259,6 +295,16 @@ public final class ReplicaHealth implements Candidate {
 		}
 	}
 
+	/**
+	 * Whether this replica, marked down by its active checks, is due for a recheck. A replica out of
+	 * rotation is checked on its own schedule rather than the pool's interval: soon after it went down,
+	 * then backing off to one check per probe interval while it stays down, and again at once to
+	 * confirm a first passing check, so a healed replica is back within a second.
+	 */
+	public boolean recheckDue(long now) {
+		return state() == DOWN && now >= nextCheckNanos;
+	}
+
 	/** Applies one active health check result. Checks of one replica never overlap. */
 	public synchronized void onHealthCheck(HealthVerdict verdict, String detail) {
 		long now = pool.now();
@@ -271,6 +317,9 @@ public final class ReplicaHealth implements Candidate {
 				boolean back = cur.state() == DOWN || (cur.state() == DRAINED && !cur.adminDrained());
 				if (back && checkPasses >= policy.healthyThreshold()) {
 					readmit(cur, "health check UP " + checkPasses + " times in a row", now);
+				}
+				else if (back) {
+					nextCheckNanos = now + policy.probeWaitNanos(0); // confirm soon
 				}
 			}
 			case OUT_OF_SERVICE -> {
@@ -287,6 +336,7 @@ public final class ReplicaHealth implements Candidate {
 					transition(cur, cur.checked(DOWN, "health check failed " + checkFailures + " times in a row: " + detail,
 							now));
 				}
+				nextCheckNanos = now + policy.probeWaitNanos(checkFailures - policy.unhealthyThreshold());
 			}
 		}
 	}

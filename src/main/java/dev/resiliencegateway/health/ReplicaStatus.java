@@ -10,44 +10,50 @@ package dev.resiliencegateway.health;
  * @param ejections how many ejections count towards the next ejection's length (decays while healthy)
  * @param nextProbeNanos for EJECTED, when the next probe request may go
  * @param adminDrained an operator drained it: only an operator's restore brings it back
+ * @param probeFailures probes failed in a row in this ejection (they set the backoff of the next one)
  */
 public record ReplicaStatus(ReplicaState state, String reason, long sinceNanos, long untilNanos, int ejections,
-		long nextProbeNanos, boolean adminDrained) {
+		long nextProbeNanos, boolean adminDrained, int probeFailures) {
 
 	static ReplicaStatus initial(ReplicaState state, String reason, long now, long until) {
-		return new ReplicaStatus(state, reason, now, until, 0, 0, false);
+		return new ReplicaStatus(state, reason, now, until, 0, 0, false, 0);
 	}
 
 	/** Out of rotation until {@code until}; the first probe may go at {@code nextProbe}. */
 	static ReplicaStatus ejected(String reason, long now, long until, int ejections, long nextProbe) {
-		return new ReplicaStatus(ReplicaState.EJECTED, reason, now, until, ejections, nextProbe, false);
+		return ejected(reason, now, until, ejections, nextProbe, 0);
+	}
+
+	/** Still out of rotation after {@code probeFailures} failed probes; the next may go at {@code nextProbe}. */
+	static ReplicaStatus ejected(String reason, long now, long until, int ejections, long nextProbe, int probeFailures) {
+		return new ReplicaStatus(ReplicaState.EJECTED, reason, now, until, ejections, nextProbe, false, probeFailures);
 	}
 
 	/** This ejected replica's probe request is on its way. */
 	ReplicaStatus probing(long now, long nextProbe) {
 		return new ReplicaStatus(ReplicaState.PROBING, "probing with one request", now, untilNanos, ejections, nextProbe,
-				false);
+				false, probeFailures);
 	}
 
 	/** Back in rotation: ramping up over {@code window} nanos, or at full weight at once when 0. */
 	ReplicaStatus readmitted(String reason, long now, long window) {
-		return window > 0 ? new ReplicaStatus(ReplicaState.RECOVERING, reason, now, now + window, ejections, 0, false)
-				: new ReplicaStatus(ReplicaState.HEALTHY, reason, now, 0, ejections, 0, false);
+		return window > 0 ? new ReplicaStatus(ReplicaState.RECOVERING, reason, now, now + window, ejections, 0, false, 0)
+				: new ReplicaStatus(ReplicaState.HEALTHY, reason, now, 0, ejections, 0, false, 0);
 	}
 
 	/** Slow start is over. */
 	ReplicaStatus healthy(String reason, long now) {
-		return new ReplicaStatus(ReplicaState.HEALTHY, reason, now, 0, ejections, 0, false);
+		return new ReplicaStatus(ReplicaState.HEALTHY, reason, now, 0, ejections, 0, false, 0);
 	}
 
 	/** Drained by an operator: only an operator's restore brings it back. */
 	ReplicaStatus drainedByOperator(String by, long now) {
-		return new ReplicaStatus(ReplicaState.DRAINED, "drained by " + by, now, 0, ejections, 0, true);
+		return new ReplicaStatus(ReplicaState.DRAINED, "drained by " + by, now, 0, ejections, 0, true, 0);
 	}
 
 	/** DOWN or DRAINED as its health check says; the ejection history is kept. */
 	ReplicaStatus checked(ReplicaState next, String why, long now) {
-		return new ReplicaStatus(next, why, now, 0, ejections, nextProbeNanos, adminDrained);
+		return new ReplicaStatus(next, why, now, 0, ejections, nextProbeNanos, adminDrained, 0);
 	}
 
 }

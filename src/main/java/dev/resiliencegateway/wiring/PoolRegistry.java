@@ -24,6 +24,7 @@ import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.health.PoolHealth;
+import dev.resiliencegateway.health.ReplicaHealth;
 import dev.resiliencegateway.health.ReplicaEventSink;
 import dev.resiliencegateway.health.ReplicaState;
 import dev.resiliencegateway.pool.Replica;
@@ -144,8 +145,10 @@ public final class PoolRegistry implements SmartLifecycle {
 	 */
 	private void tick() {
 		boolean waiting = false;
-		for (PoolHealth pool : pools.values()) {
+		for (Map.Entry<String, PoolHealth> e : pools.entrySet()) {
+			PoolHealth pool = e.getValue();
 			safely(pool::tick);
+			safely(() -> outOfRotation(pool, configs.get(e.getKey())));
 			waiting |= pool.awaitsTime();
 		}
 		if (waiting) {
@@ -158,6 +161,25 @@ public final class PoolRegistry implements SmartLifecycle {
 			if (pool.awaitsTime()) {
 				wakeTicks();
 				return;
+			}
+		}
+	}
+
+	/**
+	 * Replicas out of rotation are looked at on their own schedule (a short first wait, backing off
+	 * while they keep failing): the rechecks of those marked down by their checks, and a synthetic
+	 * probe for an ejected replica whose probe is overdue because no request came to ride on (a
+	 * quiet route), when the pool names a {@code probe-path}.
+	 */
+	private void outOfRotation(PoolHealth pool, PoolConfig pc) {
+		if (pc.healthCheck().enabled()) {
+			for (ReplicaHealth r : pool.rechecksDue()) {
+				checks.check(r, pc.healthCheck());
+			}
+		}
+		if (pc.probePath() != null) {
+			for (ReplicaHealth r : pool.claimOverdueProbes(TICK.toNanos())) {
+				checks.probe(r, pc.probePath(), pc.healthCheck().timeout());
 			}
 		}
 	}

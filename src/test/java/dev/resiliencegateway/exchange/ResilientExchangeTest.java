@@ -172,6 +172,95 @@ class ResilientExchangeTest {
 		assertThat(fx.upstream.sent).hasSize(1);
 	}
 
+	private HandlerFunction<ServerResponse> ridingThrough(Duration maxWait) {
+		return fx.route(policy.withRideThrough(new GatewayConfig.RideThroughPolicy(maxWait, 10)));
+	}
+
+	private void allDown() {
+		for (Replica r : new Replica[] { A, B, C }) {
+			fx.health(r).onHealthCheck(dev.resiliencegateway.health.HealthVerdict.DOWN, "ConnectException");
+			fx.health(r).onHealthCheck(dev.resiliencegateway.health.HealthVerdict.DOWN, "ConnectException");
+		}
+	}
+
+	@Test
+	void withRideThroughAGetWaitsForAReplicaToComeBackAndGoesToIt() throws Exception {
+		HandlerFunction<ServerResponse> riding = ridingThrough(Duration.ofSeconds(5));
+		allDown();
+		java.util.concurrent.atomic.AtomicBoolean aUp = new java.util.concurrent.atomic.AtomicBoolean();
+		fx.upstream.scriptAll(fail(Outcome.CONNECT_FAILURE));
+		fx.upstream.script(A, call -> aUp.get() ? answer(200, "back").run(call) : fail(Outcome.CONNECT_FAILURE).run(call));
+		java.util.concurrent.CompletableFuture<MockHttpServletResponse> out = java.util.concurrent.CompletableFuture
+			.supplyAsync(() -> {
+				try {
+					return fx.send(riding, "GET", "/orders/1", null);
+				}
+				catch (Exception e) {
+					throw new IllegalStateException(e);
+				}
+			});
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !fx.upstream.sent.isEmpty());
+		Thread.sleep(200);
+		assertThat(out).as("waiting for a replica to come back").isNotDone();
+		aUp.set(true);
+		fx.health(A).onHealthCheck(dev.resiliencegateway.health.HealthVerdict.UP, "HTTP 200");
+		fx.health(A).onHealthCheck(dev.resiliencegateway.health.HealthVerdict.UP, "HTTP 200");
+		MockHttpServletResponse answered = out.get(5, java.util.concurrent.TimeUnit.SECONDS);
+		assertThat(answered.getStatus()).isEqualTo(200);
+		assertThat(answered.getContentAsString()).isEqualTo("back");
+		assertThat(fx.upstream.sent.get(fx.upstream.sent.size() - 1).replica()).isEqualTo(A.id());
+		assertThat(fx.meters.counter("gateway.ride.through", "route", "orders", "result", "released").count()).isEqualTo(1);
+	}
+
+	@Test
+	void aRideThroughWaitEndsIn503NamingItWhenNothingComesBack() throws Exception {
+		HandlerFunction<ServerResponse> riding = ridingThrough(Duration.ofMillis(100));
+		allDown();
+		fx.upstream.scriptAll(fail(Outcome.CONNECT_FAILURE));
+		MockHttpServletResponse out = fx.send(riding, "GET", "/orders/1", null);
+		assertThat(out.getStatus()).isEqualTo(503);
+		assertThat(out.getContentAsString()).contains("waited 100 ms for a replica to come back (ride-through)");
+	}
+
+	@Test
+	void aPostThatMayHaveReachedAReplicaNeverWaits() throws Exception {
+		HandlerFunction<ServerResponse> riding = ridingThrough(Duration.ofSeconds(5));
+		fx.upstream.scriptAll(fail(Outcome.TIMEOUT));
+		long before = System.nanoTime();
+		MockHttpServletResponse out = fx.send(riding, "POST", "/orders", "one order");
+		assertThat(out.getStatus()).isEqualTo(504);
+		assertThat(out.getContentAsString()).doesNotContain("ride-through");
+		assertThat(fx.upstream.sent).hasSize(1);
+		assertThat(fx.meters.find("gateway.ride.through").counter()).as("no wait at all").isNull();
+		assertThat(System.nanoTime() - before).as("not the 5 s wait").isLessThan(java.util.concurrent.TimeUnit.SECONDS.toNanos(4));
+	}
+
+	@Test
+	void aPostWhoseConnectionsWereAllRefusedWaitsAndIsSentOnce() throws Exception {
+		HandlerFunction<ServerResponse> riding = ridingThrough(Duration.ofSeconds(5));
+		allDown();
+		fx.upstream.scriptAll(fail(Outcome.CONNECT_FAILURE));
+		java.util.concurrent.CompletableFuture<MockHttpServletResponse> out = java.util.concurrent.CompletableFuture
+			.supplyAsync(() -> {
+				try {
+					return fx.send(riding, "POST", "/orders", "one order");
+				}
+				catch (Exception e) {
+					throw new IllegalStateException(e);
+				}
+			});
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !fx.upstream.sent.isEmpty());
+		Thread.sleep(200);
+		assertThat(out).isNotDone();
+		fx.upstream.script(B, answer(201, "created"));
+		fx.health(B).onHealthCheck(dev.resiliencegateway.health.HealthVerdict.UP, "HTTP 200");
+		fx.health(B).onHealthCheck(dev.resiliencegateway.health.HealthVerdict.UP, "HTTP 200");
+		assertThat(out.get(5, java.util.concurrent.TimeUnit.SECONDS).getStatus()).isEqualTo(201);
+		assertThat(fx.upstream.sent.stream().filter(s -> s.body() != null).toList())
+			.as("the body reached a replica once").singleElement()
+			.satisfies(s -> assertThat(s.replica()).isEqualTo(B.id()));
+	}
+
 	static Replica replicaOf(Sent sent) {
 		for (Replica r : new Replica[] { A, B, C }) {
 			if (r.id().equals(sent.replica())) {

@@ -112,23 +112,100 @@ class ReplicaHealthTest {
 	}
 
 	@Test
-	void anEjectedReplicaIsProbedOncePerIntervalAndReadmittedWhenTheProbeSucceeds() {
+	void anEjectedReplicaIsProbedSoonThenOnABackoffAndReadmittedWhenTheProbeSucceeds() {
 		ReplicaHealth r = f.replica(0);
 		f.fail(r, 5, Outcome.UPSTREAM_5XX);
+		f.ticker.advance(Duration.ofMillis(99));
 		assertThat(r.claimProbe(f.ticker.nanos())).isFalse(); // not due yet
-		f.ticker.advance(Duration.ofSeconds(1));
-		assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
+		f.ticker.advance(Duration.ofMillis(1));
+		assertThat(r.claimProbe(f.ticker.nanos())).isTrue(); // 100 ms after the ejection
 		assertThat(r.state()).isEqualTo(PROBING);
 		assertThat(r.claimProbe(f.ticker.nanos())).isFalse(); // one probe at a time
-		f.pool.record(r, Outcome.UPSTREAM_5XX, 1_000_000, true);
-		assertThat(r.state()).isEqualTo(EJECTED);
-		f.ticker.advance(Duration.ofMillis(500));
-		assertThat(r.claimProbe(f.ticker.nanos())).isFalse(); // next one a full interval later
-		f.ticker.advance(Duration.ofMillis(500));
-		assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
+		// each failed probe doubles the wait for the next, up to the probe interval (800 ms)
+		for (long wait : new long[] { 200, 400, 800, 800, 800 }) {
+			f.pool.record(r, Outcome.UPSTREAM_5XX, 1_000_000, true);
+			assertThat(r.state()).isEqualTo(EJECTED);
+			f.ticker.advance(Duration.ofMillis(wait - 1));
+			assertThat(r.claimProbe(f.ticker.nanos())).as("%d ms after a failed probe", wait - 1).isFalse();
+			f.ticker.advance(Duration.ofMillis(1));
+			assertThat(r.claimProbe(f.ticker.nanos())).as("%d ms after a failed probe", wait).isTrue();
+		}
 		f.pool.record(r, Outcome.SUCCESS, 1_000_000, true);
 		assertThat(r.state()).isEqualTo(RECOVERING);
 		assertThat(r.status().reason()).isEqualTo("probe request succeeded");
+	}
+
+	@Test
+	void aQuietRoutesOverdueProbeIsClaimedForASyntheticProbe() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 5, Outcome.UPSTREAM_5XX);
+		f.ticker.advance(Duration.ofMillis(150)); // due at 100 ms, overdue by 50 ms: a request may still come
+		assertThat(f.pool.claimOverdueProbes(Duration.ofMillis(100).toNanos())).isEmpty();
+		f.ticker.advance(Duration.ofMillis(50));
+		assertThat(f.pool.claimOverdueProbes(Duration.ofMillis(100).toNanos())).containsExactly(r);
+		assertThat(r.state()).isEqualTo(PROBING);
+		assertThat(r.claimProbe(f.ticker.nanos())).isFalse(); // a request cannot probe it at the same time
+		r.endSyntheticProbe(false, "GET /ping answered 500");
+		assertThat(r.state()).isEqualTo(EJECTED);
+		assertThat(r.status().reason()).isEqualTo("synthetic probe failed: GET /ping answered 500");
+		f.ticker.advance(Duration.ofMillis(300)); // next due 200 ms after the failure; overdue by 100 ms
+		assertThat(f.pool.claimOverdueProbes(Duration.ofMillis(100).toNanos())).containsExactly(r);
+		r.endSyntheticProbe(true, "GET /ping answered 200");
+		assertThat(r.state()).isEqualTo(RECOVERING);
+	}
+
+	@Test
+	void aReplicaMarkedDownIsRecheckedSoonThenOnABackoffAndConfirmedAtOnce() {
+		ReplicaHealth r = f.replica(1);
+		r.onHealthCheck(HealthVerdict.DOWN, "ConnectException");
+		r.onHealthCheck(HealthVerdict.DOWN, "ConnectException");
+		assertThat(r.state()).isEqualTo(DOWN);
+		assertThat(f.pool.awaitsTime()).isTrue(); // the registry's ticks run for the rechecks
+		// rechecks 100, 200, 400, 800, 800 ms after each failed one
+		for (long wait : new long[] { 100, 200, 400, 800, 800 }) {
+			f.ticker.advance(Duration.ofMillis(wait - 1));
+			assertThat(f.pool.rechecksDue()).as("%d ms", wait - 1).isEmpty();
+			f.ticker.advance(Duration.ofMillis(1));
+			assertThat(f.pool.rechecksDue()).as("%d ms", wait).containsExactly(r);
+			r.onHealthCheck(HealthVerdict.DOWN, "ConnectException");
+		}
+		f.ticker.advance(Duration.ofMillis(800));
+		r.onHealthCheck(HealthVerdict.UP, "HTTP 200"); // healed: the confirming check goes 100 ms later
+		assertThat(r.state()).isEqualTo(DOWN);
+		f.ticker.advance(Duration.ofMillis(100));
+		assertThat(f.pool.rechecksDue()).containsExactly(r);
+		r.onHealthCheck(HealthVerdict.UP, "HTTP 200");
+		assertThat(r.state()).isEqualTo(RECOVERING);
+		assertThat(f.pool.rechecksDue()).isEmpty();
+	}
+
+	@Test
+	void aGrayReplicaFailingAThirdOfItsCallsIsEjectedWhenItsPeersDoNotFail() {
+		ReplicaHealth gray = f.replica(0);
+		f.succeed(f.replica(1), 50);
+		f.succeed(f.replica(2), 50);
+		// 3 failures in every 10 calls, never 5 in a row and below the breaker's 50 %
+		for (int i = 0; i < 10 && gray.state() == HEALTHY; i++) {
+			f.succeed(gray, 7);
+			f.fail(gray, 3, Outcome.UPSTREAM_5XX);
+		}
+		assertThat(gray.state()).isEqualTo(EJECTED);
+		assertThat(gray.status().reason()).startsWith("failure rate 30% over the last 10 calls");
+	}
+
+	@Test
+	void aFailureRateThePoolSharesEjectsNobody() {
+		// a shared dependency fails a third of every replica's calls: ejecting one would only load the rest
+		for (int round = 0; round < 10; round++) {
+			for (int i = 0; i < 4; i++) {
+				f.succeed(f.replica(i), 7);
+				f.fail(f.replica(i), 3, Outcome.UPSTREAM_5XX);
+			}
+		}
+		for (int i = 0; i < 4; i++) {
+			assertThat(f.replica(i).state()).isEqualTo(HEALTHY);
+		}
+		assertThat(f.events).isEmpty();
 	}
 
 	@Test
