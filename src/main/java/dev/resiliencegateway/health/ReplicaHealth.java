@@ -52,6 +52,9 @@ public final class ReplicaHealth implements Candidate {
 
 	}
 
+	/** Passing probes in a row that readmit a replica ejected again and again (one on a first ejection). */
+	static final int MAX_PROBE_PASSES = 3;
+
 	private final Replica replica;
 
 	private final Pool pool;
@@ -249,7 +252,19 @@ public final class ReplicaHealth implements Candidate {
 			return;
 		}
 		if (success) {
-			readmit(cur, reason, now);
+			// One passing probe readmits a replica on its first ejection. One ejected again soon after
+			// (a gray replica that passes some probes while it still fails, or one that flaps) needs a
+			// probe more per repeated ejection, up to MAX_PROBE_PASSES in a row: the same distrust
+			// that doubles its ejection time, without slowing a replica that heals for good.
+			int passes = cur.probePasses() + 1;
+			int needed = Math.min(Math.max(1, cur.ejections()), MAX_PROBE_PASSES);
+			if (passes >= needed) {
+				readmit(cur, needed == 1 ? reason : reason + " (" + passes + " in a row)", now);
+			}
+			else {
+				transition(cur, ReplicaStatus.ejected(reason + " (" + passes + " of " + needed + " in a row)", now,
+						cur.untilNanos(), cur.ejections(), now + pool.policy().probeWaitNanos(0), 0, passes));
+			}
 		}
 		else {
 			// a replica that just failed its probe is not readmitted by its ejection timer: that would
@@ -260,7 +275,7 @@ public final class ReplicaHealth implements Candidate {
 			int failures = cur.probeFailures() + 1;
 			long wait = pool.policy().probeWaitNanos(failures);
 			transition(cur, ReplicaStatus.ejected(reason, now, Math.max(cur.untilNanos(), now + 2 * wait),
-					cur.ejections(), now + wait, failures));
+					cur.ejections(), now + wait, failures, 0));
 		}
 	}
 

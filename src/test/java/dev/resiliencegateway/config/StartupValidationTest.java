@@ -152,6 +152,23 @@ class StartupValidationTest {
 	}
 
 	@Test
+	void recoverySettingsAreChecked() {
+		assertThat(startupFailure("--resilience.gateway.routes.orders.ride-through.max-wait=10s"))
+			.isEqualTo("resilience.gateway.routes.orders.ride-through.max-wait: 'PT10S' (expected: less than the route's "
+					+ "deadline (PT10S), which bounds every request, waiting included)");
+		assertThat(startupFailure("--resilience.gateway.route-defaults.ride-through.max-waiting=0"))
+			.isEqualTo("resilience.gateway.route-defaults.ride-through.max-waiting: 0 (expected: >= 1)");
+		assertThat(startupFailure("--resilience.gateway.pools.orders.outlier.first-probe-interval=2s"))
+			.isEqualTo("resilience.gateway.pools.orders.outlier.first-probe-interval: 'PT2S' (expected: at most "
+					+ "probe-interval (PT0.8S))");
+		assertThat(startupFailure("--resilience.gateway.pools.orders.outlier.probe-path=ping"))
+			.isEqualTo("resilience.gateway.pools.orders.outlier.probe-path: 'ping' (expected: a path starting with a "
+					+ "single /, such as /orders/ping)");
+		assertThat(startupFailure("--resilience.gateway.pools.orders.outlier.failure-outlier-percent=120"))
+			.startsWith("resilience.gateway.pools.orders.outlier.failure-outlier-percent: 120");
+	}
+
+	@Test
 	void fallbackIsEitherAForwardOrAStaticResponse() {
 		String fallback = "--resilience.gateway.routes.orders.fallback.";
 		assertThat(startupFailure(fallback + "forward=/fallback", fallback + "body={}"))

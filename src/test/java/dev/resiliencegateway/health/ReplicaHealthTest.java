@@ -136,6 +136,34 @@ class ReplicaHealthTest {
 	}
 
 	@Test
+	void aReplicaEjectedAgainSoonAfterNeedsMorePassingProbesInARow() {
+		ReplicaHealth r = f.replica(0);
+		f.fail(r, 5, Outcome.UPSTREAM_5XX);
+		f.ticker.advance(Duration.ofMillis(100));
+		assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
+		f.pool.record(r, Outcome.SUCCESS, 1_000_000, true);
+		assertThat(r.state()).as("first ejection: one passing probe").isEqualTo(RECOVERING);
+		f.fail(r, 5, Outcome.UPSTREAM_5XX); // ejected again at once: a gray replica that passed a probe
+		f.ticker.advance(Duration.ofMillis(100));
+		assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
+		f.pool.record(r, Outcome.SUCCESS, 1_000_000, true);
+		assertThat(r.state()).isEqualTo(EJECTED);
+		assertThat(r.status().reason()).isEqualTo("probe request succeeded (1 of 2 in a row)");
+		f.ticker.advance(Duration.ofMillis(100)); // the next probe goes soon
+		assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
+		f.pool.record(r, Outcome.UPSTREAM_5XX, 1_000_000, true); // a failure starts the count over
+		f.ticker.advance(Duration.ofMillis(200));
+		assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
+		f.pool.record(r, Outcome.SUCCESS, 1_000_000, true);
+		assertThat(r.state()).isEqualTo(EJECTED);
+		f.ticker.advance(Duration.ofMillis(100));
+		assertThat(r.claimProbe(f.ticker.nanos())).isTrue();
+		f.pool.record(r, Outcome.SUCCESS, 1_000_000, true);
+		assertThat(r.state()).isEqualTo(RECOVERING);
+		assertThat(r.status().reason()).isEqualTo("probe request succeeded (2 in a row)");
+	}
+
+	@Test
 	void aQuietRoutesOverdueProbeIsClaimedForASyntheticProbe() {
 		ReplicaHealth r = f.replica(0);
 		f.fail(r, 5, Outcome.UPSTREAM_5XX);

@@ -67,6 +67,20 @@ abstract class GatewayIT {
 		route(registry, routes, 15, "fbloop", "lb://dead", "Path=/fbloop/**", "StripPrefix=1");
 		// hedgepool behind a route that does not hedge and would wait 20 s for the hanging replica
 		route(registry, routes, 16, "probing", "lb://hedgepool", "Path=/probing/**", "StripPrefix=1");
+		route(registry, routes, 17, "riding", "lb://riding", "Path=/riding/**", "StripPrefix=1");
+		route(registry, routes, 18, "quiet", "lb://quiet", "Path=/quiet/**", "StripPrefix=1");
+		registry.add("resilience.gateway.routes.riding.ride-through.max-wait", () -> "5s");
+		for (int i = 0; i < 2; i++) {
+			DemoReplica ride = Replicas.RIDE.get(i);
+			DemoReplica quiet = Replicas.QUIET.get(i);
+			registry.add("resilience.gateway.pools.riding.replicas[" + i + "].url", ride::url);
+			registry.add("resilience.gateway.pools.quiet.replicas[" + i + "].url", quiet::url);
+		}
+		// quiet: only traffic and synthetic probes judge its replicas, and an ejection outlasts the test
+		registry.add("resilience.gateway.pools.quiet.health-check.enabled", () -> "false");
+		registry.add("resilience.gateway.pools.quiet.outlier.probe-path", () -> "/ping");
+		registry.add("resilience.gateway.pools.quiet.outlier.base-ejection-time", () -> "60s");
+		registry.add("resilience.gateway.pools.quiet.outlier.consecutive-failures", () -> "2");
 		registry.add("resilience.gateway.routes.probing.per-try-timeout", () -> "20s");
 		registry.add("resilience.gateway.routes.probing.deadline", () -> "30s");
 		registry.add("resilience.gateway.routes.fbstatic.fallback.status", () -> "200");

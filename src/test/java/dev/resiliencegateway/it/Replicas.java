@@ -33,6 +33,12 @@ final class Replicas {
 	/** Pool "abandon": a replica that never answers, for clients that give up waiting. */
 	static final DemoReplica HANG3 = start("hang-3");
 
+	/** Pool "riding": two replicas behind a route that rides through their outage. */
+	static final List<DemoReplica> RIDE = List.of(start("ride-1"), start("ride-2"));
+
+	/** Pool "quiet": two replicas whose ejected one is probed with a synthetic GET /ping. */
+	static final List<DemoReplica> QUIET = List.of(start("quiet-1"), start("quiet-2"));
+
 	/** Pool "dead": nothing listens on these ports. */
 	static final List<Integer> DEAD_PORTS = List.of(freePort(), freePort());
 

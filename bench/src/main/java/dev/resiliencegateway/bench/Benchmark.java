@@ -74,9 +74,18 @@ public final class Benchmark {
 					warmUp(running, replicas, isJvm(system) ? 10 : 2, settings);
 					System.out.printf("%s / %s ...%n", scenario.title, system);
 					RunResult r = LoadRun.run(system, running.baseUrl(), replicas, scenario, settings);
+					if (running.adminUrl() != null && (scenario.singleVictim() || scenario.allDown())) {
+						r = r.withReadmitted(readmitted(running.adminUrl(), replicas.get(0).port(), r.healWallMillis()));
+					}
 					runs.add(r);
 					System.out.println("  " + row(r));
 					System.out.println("  slowest: " + r.slowest(3));
+					double[] perSecond = r.perSecond()[0];
+					StringBuilder line = new StringBuilder("  success % by second:");
+					for (double v : perSecond) {
+						line.append(' ').append(Math.round(v));
+					}
+					System.out.println(line);
 				}
 				Thread.sleep(500);
 				port += 2;
@@ -112,22 +121,73 @@ public final class Benchmark {
 				s.clientTimeout()));
 	}
 
+	/**
+	 * Seconds from healing until the gateway put the faulty replica back into rotation, from its event
+	 * log ({@code /actuator/replicas}): its first transition from out of rotation (EJECTED, PROBING,
+	 * DOWN, DRAINED) into it after the heal; 0 when it was in rotation when the fault healed.
+	 */
+	static Double readmitted(String adminUrl, int victimPort, long healWallMillis) {
+		try {
+			java.net.http.HttpResponse<String> resp = java.net.http.HttpClient.newHttpClient()
+				.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(adminUrl + "/actuator/replicas")).build(),
+						java.net.http.HttpResponse.BodyHandlers.ofString());
+			Matcher event = Pattern.compile("\\{[^{}]*\"replica\":\"127\\.0\\.0\\.1:" + victimPort + "\"[^{}]*\\}")
+				.matcher(resp.body());
+			java.util.Set<String> out = java.util.Set.of("EJECTED", "PROBING", "DOWN", "DRAINED");
+			String stateAtHeal = "HEALTHY";
+			long first = Long.MAX_VALUE;
+			while (event.find()) { // oldest first
+				String e = event.group();
+				String from = field(e, "from");
+				String to = field(e, "to");
+				String at = field(e, "at");
+				if (from == null || to == null || at == null) {
+					continue;
+				}
+				long millis = java.time.Instant.parse(at).toEpochMilli();
+				if (millis < healWallMillis) {
+					stateAtHeal = to;
+				}
+				else if (out.contains(from) && !out.contains(to)) {
+					first = Math.min(first, millis);
+				}
+			}
+			if (!out.contains(stateAtHeal)) {
+				return 0.0;
+			}
+			return first == Long.MAX_VALUE ? null : (first - healWallMillis) / 1000.0;
+		}
+		catch (IOException | RuntimeException e) {
+			return null;
+		}
+		catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+			return null;
+		}
+	}
+
+	private static String field(String json, String name) {
+		Matcher m = Pattern.compile("\"" + name + "\":\"([^\"]+)\"").matcher(json);
+		return m.find() ? m.group(1) : null;
+	}
+
 	public static void chart(Path file, String title, List<RunResult> runs) throws IOException {
 		Charts.write(file, title, runs);
 	}
 
 	static String header() {
-		return "| system | success % | GET success % | non-2xx / errors | p50 ms | p99 ms | p99.9 ms | max ms | stops getting traffic after (s) | traffic again after healing (s) | duplicated POSTs | lost POSTs | backend attempts per request |\n"
-				+ "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+		return "| system | success % | GET success % | non-2xx / errors | p50 ms | p99 ms | p99.9 ms | max ms | stops getting traffic after (s) | traffic again after healing (s) | readmitted after healing (s) | failed POSTs | duplicated POSTs | lost POSTs | backend attempts per request |\n"
+				+ "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 	}
 
 	public static String row(RunResult r) {
 		Histogram h = r.latencies();
-		return String.format("| %s | %.2f | %.2f | %s | %.1f | %.1f | %.1f | %.0f | %s | %s | %d | %d | %.2f |", r.system(),
+		return String.format("| %s | %.2f | %.2f | %s | %.1f | %.1f | %.1f | %.0f | %s | %s | %s | %d | %d | %d | %.2f |", r.system(),
 				r.successPercent(), r.getSuccessPercent(), r.failures().isEmpty() ? "-" : r.failures().toString().replaceAll("[{}]", ""),
 				h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
 				h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0, fmt(r.stopSeconds()),
-				fmt(r.backSeconds()), r.duplicatedPosts(), r.lostPosts(), r.attemptsPerRequest());
+				r.backSeconds() == null ? "n/a" : String.format("%.2f", r.backSeconds()), r.readmittedSeconds() == null ? "n/a" : String.format("%.2f", r.readmittedSeconds()),
+				r.failedPosts(), r.duplicatedPosts(), r.lostPosts(), r.attemptsPerRequest());
 	}
 
 	private static String fmt(Double d) {

@@ -61,9 +61,10 @@ public final class LoadRun {
 		CountDownLatch done = new CountDownLatch(total);
 		long start = System.nanoTime();
 		long faultAt = start + s.faultStart().toNanos();
-		long healAt = start + s.faultEnd().toNanos();
+		long healAt = start + scenario.healAt(s).toNanos();
+		long wallStart = System.currentTimeMillis();
 		timer.schedule(() -> scenario.apply(replicas, timer), s.faultStart().toMillis(), TimeUnit.MILLISECONDS);
-		timer.schedule(() -> scenario.heal(replicas), s.faultEnd().toMillis(), TimeUnit.MILLISECONDS);
+		timer.schedule(() -> scenario.heal(replicas), scenario.healAt(s).toMillis(), TimeUnit.MILLISECONDS);
 		int postEvery = s.postShare() <= 0 ? Integer.MAX_VALUE : (int) Math.round(1 / s.postShare());
 		String runId = Long.toHexString(System.nanoTime());
 		for (int i = 0; i < total; i++) {
@@ -102,7 +103,7 @@ public final class LoadRun {
 			}
 		}
 		return new RunResult(system, scenario, s, start, faultAt, healAt, list, new ArrayList<>(arrivals), executions,
-				replicas.get(0).id(), total);
+				replicas.get(0).id(), total, wallStart + scenario.healAt(s).toMillis(), null);
 	}
 
 	/**

@@ -9,7 +9,21 @@ import org.HdrHistogram.Histogram;
 /** What one run of one scenario against one system measured. */
 public record RunResult(String system, Scenario scenario, LoadRun.Settings settings, long startNanos, long faultNanos,
 		long healNanos, List<LoadRun.Sample> samples, List<LoadRun.Arrival> arrivals, Map<String, Integer> executions,
-		String victim, int scheduled) {
+		String victim, int scheduled, long healWallMillis, Double readmittedSeconds) {
+
+	/**
+	 * The same result with the time from healing until the gateway readmitted the replica (its own
+	 * event log says so; peers do not tell).
+	 */
+	RunResult withReadmitted(Double seconds) {
+		return new RunResult(system, scenario, settings, startNanos, faultNanos, healNanos, samples, arrivals, executions,
+				victim, scheduled, healWallMillis, seconds);
+	}
+
+	/** POSTs that did not get a 2xx answer. */
+	public long failedPosts() {
+		return samples.stream().filter(s -> s.post() && !ok(s)).count();
+	}
 
 	/** The n slowest requests, as "t=SECONDS METHOD STATUS MS", to explain a maximum. */
 	public String slowest(int n) {
@@ -103,7 +117,7 @@ public record RunResult(String system, Scenario scenario, LoadRun.Settings setti
 
 	/** Seconds from healing until the replica gets a request again; null if it never did in the run. */
 	public Double backSeconds() {
-		if (!scenario.singleVictim() && scenario != Scenario.ALL_DOWN) {
+		if (!scenario.singleVictim() && !scenario.allDown()) {
 			return null;
 		}
 		long first = Long.MAX_VALUE;

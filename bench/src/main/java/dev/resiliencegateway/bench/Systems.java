@@ -19,7 +19,13 @@ import java.util.List;
  */
 final class Systems {
 
-	record Running(String name, String baseUrl, Process process, String pidNote) implements AutoCloseable {
+	/** @param adminUrl the gateway's management base URL (its event log); {@code null} for the peers */
+	record Running(String name, String baseUrl, Process process, String pidNote, String adminUrl) implements AutoCloseable {
+
+		Running(String name, String baseUrl, Process process, String pidNote) {
+			this(name, baseUrl, process, pidNote, null);
+		}
+
 		@Override
 		public void close() {
 			if (process != null) {
@@ -52,6 +58,16 @@ final class Systems {
 			// the same, with a cap on requests in flight below the overload benchmark's 200 workers, so it sheds
 			case "resilience-gateway-keys" -> gateway(name, replicaPorts, port, work, javaHome, jar,
 					List.of("--resilience.gateway.routes.demo.idempotency.enabled=true"));
+			// the same, riding through a short total outage: requests wait up to 5 s for a replica to come back
+			// (at 300 req/s, 1500 arrive in 5 s: max-waiting, and the edge's max-in-flight that waiting
+			// requests count against, are sized above that)
+			case "resilience-gateway-ride-through" -> gateway(name, replicaPorts, port, work, javaHome, jar,
+					List.of("--resilience.gateway.routes.demo.ride-through.max-wait=5s",
+							"--resilience.gateway.routes.demo.ride-through.max-waiting=2000",
+							"--resilience.gateway.edge.max-in-flight=3000"));
+			// the same, probing an ejected replica with a synthetic GET when no request comes to ride on (quiet routes)
+			case "resilience-gateway-probing" -> gateway(name, replicaPorts, port, work, javaHome, jar,
+					List.of("--resilience.gateway.pools.demo.outlier.probe-path=/demo/items/probe"));
 			case "resilience-gateway-shedding" -> gateway(name, replicaPorts, port, work, javaHome, jar,
 					List.of("--resilience.gateway.edge.max-in-flight=100"));
 			case "stock-scg" -> stock(replicaPorts, port, work, javaHome);
@@ -86,7 +102,7 @@ final class Systems {
 		cmd.addAll(extra);
 		Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(work.resolve("gateway.log").toFile()).start();
 		awaitReady("http://127.0.0.1:" + mgmt + "/actuator/health/readiness", p);
-		return new Running(name, "http://127.0.0.1:" + port, p, "");
+		return new Running(name, "http://127.0.0.1:" + port, p, "", "http://127.0.0.1:" + mgmt);
 	}
 
 	/** Stock Spring Cloud Gateway Server MVC (bench/stock-scg): Retry filter, LoadBalancer health checks. */
