@@ -5,8 +5,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * What the balancer knows of one replica's load: requests in flight, a peak-EWMA of latency
  * (Finagle/Linkerd's "peak EWMA": jumps to a slower observation at once, decays towards faster
- * ones) and an EWMA of the success rate. Failures are observed as at least {@code errorPenaltyNanos}
- * of latency, so a replica that fails fast does not look fast.
+ * ones) and an EWMA of the success rate. A failure is observed as at least {@value #PENALTY_FACTOR}
+ * times the replica's usual latency (an EWMA over its successes), at most {@code errorPenaltyNanos},
+ * so a replica that fails fast does not look fast. The penalty is relative on purpose: a fixed 1 s
+ * against healthy answers of 1.5 ms took ten decay times (about 3 s) to fade, and a replica that
+ * had healed got no request in that time (P2C sends nothing to a candidate that loses every
+ * comparison). Ten times its usual latency loses every comparison too, and fades within a second.
  *
  * <p>Written by hand because no library we use offers a time-decayed peak EWMA; updates are rare
  * enough per replica (one per completed attempt) that a monitor is cheaper than a CAS loop over
@@ -15,6 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ReplicaLoad {
 
+	/** A failure counts as this many times the replica's usual latency. */
+	static final int PENALTY_FACTOR = 10;
+
 	private final AtomicInteger inFlight = new AtomicInteger();
 
 	private final double decayNanos;
@@ -22,6 +29,9 @@ public final class ReplicaLoad {
 	private final long errorPenaltyNanos;
 
 	private volatile double latencyNanos;
+
+	/** EWMA of the latency of successful attempts only: what "usual" means for the penalty. */
+	private volatile double okLatencyNanos;
 
 	private volatile double successRate = 1.0;
 
@@ -34,6 +44,7 @@ public final class ReplicaLoad {
 		this.decayNanos = decayNanos;
 		this.errorPenaltyNanos = errorPenaltyNanos;
 		this.latencyNanos = initialLatencyNanos;
+		this.okLatencyNanos = initialLatencyNanos;
 		this.stampNanos = now;
 	}
 
@@ -67,11 +78,33 @@ public final class ReplicaLoad {
 
 	/** Records one finished attempt. {@code cancelled} attempts say nothing about the replica. */
 	public synchronized void observe(long rttNanos, boolean success, long now) {
-		long rtt = success ? rttNanos : Math.max(rttNanos, errorPenaltyNanos);
 		double w = Math.exp(-Math.max(0, now - stampNanos) / decayNanos);
+		double rtt = success ? rttNanos : Math.max(rttNanos, penaltyNanos());
 		double current = latencyNanos;
 		latencyNanos = rtt > current ? rtt : current * w + rtt * (1 - w);
+		if (success) {
+			// time-decayed like the rest, but each success moves it at least an eighth of the way (as
+			// TCP's smoothed RTT), so a burst of answers in the same instant still counts
+			okLatencyNanos += (rttNanos - okLatencyNanos) * Math.max(1 - w, 0.125);
+		}
 		successRate = successRate * w + (success ? 1 : 0) * (1 - w);
+		stampNanos = now;
+	}
+
+	/** The latency a failure is observed as (at least): {@value #PENALTY_FACTOR} x the usual latency, capped. */
+	double penaltyNanos() {
+		return Math.min(errorPenaltyNanos, PENALTY_FACTOR * Math.max(1_000, okLatencyNanos));
+	}
+
+	/**
+	 * Forgets the failures: the latency estimate goes back to the usual latency of its successes and
+	 * the success rate to 1. For a replica readmitted to rotation, whose ejection has already answered
+	 * its failures (slow start limits its share); otherwise the penalty of its last failed probe would
+	 * keep it from its first request for as long as the penalty takes to fade.
+	 */
+	public synchronized void forgetFailures(long now) {
+		latencyNanos = okLatencyNanos;
+		successRate = 1.0;
 		stampNanos = now;
 	}
 

@@ -22,7 +22,13 @@ record EjectionRequest(ReplicaHealth replica, String reason, Evidence evidence) 
 		 * A failure rate below the breaker's threshold but above the pool's outlier threshold: eject
 		 * only if a peer fails at most half as often (a gray replica, not a pool-wide failure).
 		 */
-		FAILURE_OUTLIER
+		FAILURE_OUTLIER,
+
+		/**
+		 * One attempt ran out of its per-try timeout: eject only if a peer answers at least
+		 * {@link PoolHealth#SLOW_OUTLIER_FACTOR} times faster (a replica gone slow, not a slow pool).
+		 */
+		TIMEOUT
 
 	}
 

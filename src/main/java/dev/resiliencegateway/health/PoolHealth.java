@@ -210,6 +210,9 @@ public final class PoolHealth {
 		if (!replica.state().takesTraffic()) {
 			return;
 		}
+		if (evidence == EjectionRequest.Evidence.TIMEOUT && !slowerThanItsPeers(replica)) {
+			return; // every replica times out: the pool is overloaded (asked again on every timeout: no event)
+		}
 		if (evidence == EjectionRequest.Evidence.FAILURE_OUTLIER && !failsMoreThanItsPeers(replica)) {
 			// the whole pool fails this often (a shared dependency): ejecting would only load the rest;
 			// no event, as this is asked again on every failure while it lasts

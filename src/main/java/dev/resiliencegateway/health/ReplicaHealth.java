@@ -170,6 +170,15 @@ public final class ReplicaHealth implements Candidate {
 					m.getFailureRate() < breaker.getCircuitBreakerConfig().getFailureRateThreshold()
 							? EjectionRequest.Evidence.SLOW_CALLS : EjectionRequest.Evidence.FAILURES);
 		}
+		if (outcome == Outcome.TIMEOUT) {
+			// A timeout is strong evidence (a second of waiting, not a millisecond of noise), and the
+			// balancer shuns the replica after it: its peak-EWMA latency is now the timeout, so it gets
+			// no request to fail again, reaches no failure count, is never ejected, and is never
+			// probed either, so nothing notices when it heals until that latency fades (3 s). Ejected
+			// instead (if it is slower than a peer), it is probed 100 ms on and back within a second
+			// of healing; a one-off stall costs it one probe interval.
+			return new EjectionRequest(this, "no answer within the per-try timeout", EjectionRequest.Evidence.TIMEOUT);
+		}
 		int outlier = pool.policy().failureOutlierPercent();
 		if (failure && outlier > 0) {
 			// a gray replica: failing too often to be healthy, too rarely for the breaker's threshold
@@ -288,6 +297,7 @@ public final class ReplicaHealth implements Candidate {
 			return false;
 		}
 		resetDetection(); // start over with a clean record, whatever took it out of rotation
+		load.forgetFailures(now);
 		return true;
 	}
 

@@ -67,8 +67,46 @@ class BalancerTest {
 		List<Fake> three = List.of(replica("a", 1), replica("b", 1), erroring);
 		observe(three.get(0), Duration.ofMillis(5), true, 5);
 		observe(three.get(1), Duration.ofMillis(5), true, 5);
+		observe(erroring, Duration.ofMillis(5), true, 5);
 		observe(erroring, Duration.ofMillis(1), false, 1); // a 1 ms 500
 		assertThat(pick(three, 3000).getOrDefault("erroring", 0)).isZero();
+	}
+
+	@Test
+	void aFailuresPenaltyIsRelativeToTheReplicasUsualLatencyAndFadesWithinASecond() {
+		Fake erroring = replica("erroring", 1);
+		List<Fake> three = List.of(replica("a", 1), replica("b", 1), erroring);
+		three.forEach(f -> observe(f, Duration.ofMillis(2), true, 40));
+		observe(erroring, Duration.ofMillis(1), false, 1);
+		assertThat(erroring.load().latencyNanos(NOW)).isCloseTo(20e6, org.assertj.core.data.Percentage.withPercentage(1)); // 10 x its usual 2 ms
+		// the peers keep answering in 2 ms; 900 ms later the failed replica is chosen again
+		long later = NOW + Duration.ofMillis(900).toNanos();
+		three.subList(0, 2).forEach(f -> f.load().observe(Duration.ofMillis(2).toNanos(), true, later));
+		int chosen = 0;
+		for (int i = 0; i < 3000; i++) {
+			chosen += Balancer.choose(three, x -> false, later, random) == erroring ? 1 : 0;
+		}
+		assertThat(chosen).isGreaterThan(500);
+		// a failure never costs more than the cap (1 s here), however slow the replica usually is
+		Fake slow = replica("slow", 1);
+		observe(slow, Duration.ofMillis(400), true, 40);
+		slow.load().observe(Duration.ofMillis(1).toNanos(), false, NOW);
+		assertThat(slow.load().latencyNanos(NOW)).isEqualTo(1e9);
+	}
+
+	@Test
+	void forgettingFailuresReturnsToTheUsualLatency() {
+		Fake f = replica("f", 1);
+		observe(f, Duration.ofMillis(3), true, 40);
+		long later = NOW + Duration.ofMillis(50).toNanos();
+		for (int i = 0; i < 3; i++) {
+			f.load().observe(Duration.ofMillis(1).toNanos(), false, later);
+		}
+		assertThat(f.load().latencyNanos(later)).isGreaterThan(25e6);
+		assertThat(f.load().successRate()).isLessThan(1.0);
+		f.load().forgetFailures(later);
+		assertThat(f.load().latencyNanos(later)).isCloseTo(3e6, org.assertj.core.data.Percentage.withPercentage(1));
+		assertThat(f.load().successRate()).isEqualTo(1.0);
 	}
 
 	@Test

@@ -133,6 +133,9 @@ class ReplicaHealthTest {
 		f.pool.record(r, Outcome.SUCCESS, 1_000_000, true);
 		assertThat(r.state()).isEqualTo(RECOVERING);
 		assertThat(r.status().reason()).isEqualTo("probe request succeeded");
+		// readmitted with its failures forgotten: the balancer sees its usual 1 ms, not the failed
+		// probes' penalty, so it gets its first request at once (slow start limits its share)
+		assertThat(r.load().latencyNanos(f.ticker.nanos())).isLessThan(1.1e6);
 	}
 
 	@Test
@@ -222,6 +225,30 @@ class ReplicaHealthTest {
 	}
 
 	@Test
+	void oneTimeoutEjectsAReplicaSlowerThanItsPeersButNotWhenThePoolIsSlow() {
+		long second = Duration.ofSeconds(1).toNanos();
+		ReplicaHealth slow = f.replica(0);
+		f.succeed(f.replica(1), 5);
+		f.succeed(slow, 5);
+		f.pool.record(slow, Outcome.TIMEOUT, second, false);
+		assertThat(slow.state()).isEqualTo(EJECTED); // probed 100 ms on, not shunned for seconds unnoticed
+		assertThat(slow.status().reason()).startsWith("no answer within the per-try timeout; ejected for");
+
+		// the whole pool answers slowly and every replica times out: overload, nobody is ejected for it
+		PoolFixture g = new PoolFixture(3, HealthPolicy.DEFAULTS);
+		for (int i = 0; i < 3; i++) {
+			g.pool.record(g.replica(i), Outcome.SUCCESS, second * 8 / 10, false);
+		}
+		for (int i = 0; i < 3; i++) {
+			g.pool.record(g.replica(i), Outcome.TIMEOUT, second, false);
+		}
+		g.pool.record(g.replica(0), Outcome.TIMEOUT, second, false);
+		for (int i = 0; i < 3; i++) {
+			assertThat(g.replica(i).state()).isEqualTo(HEALTHY);
+		}
+	}
+
+	@Test
 	void aFailureRateThePoolSharesEjectsNobody() {
 		// a shared dependency fails a third of every replica's calls: ejecting one would only load the rest
 		for (int round = 0; round < 10; round++) {
@@ -303,7 +330,7 @@ class ReplicaHealthTest {
 	@Test
 	void eachTransitionIsPublishedOnceWithItsReason() {
 		ReplicaHealth r = f.replica(0);
-		f.fail(r, 5, Outcome.TIMEOUT);
+		f.fail(r, 5, Outcome.RESET);
 		assertThat(f.transitions()).hasSize(1);
 		ReplicaEvent.Transition t = f.transitions().get(0);
 		assertThat(t.from()).isEqualTo(HEALTHY);

@@ -75,7 +75,9 @@ public final class Benchmark {
 					System.out.printf("%s / %s ...%n", scenario.title, system);
 					RunResult r = LoadRun.run(system, running.baseUrl(), replicas, scenario, settings);
 					if (running.adminUrl() != null && (scenario.singleVictim() || scenario.allDown())) {
-						r = r.withReadmitted(readmitted(running.adminUrl(), replicas.get(0).port(), r.healWallMillis()));
+						long faultWallMillis = r.healWallMillis() - (scenario.healAt(settings).toMillis() - settings.faultStart().toMillis());
+						r = r.withReadmitted(readmitted(running.adminUrl(), replicas.get(0).port(), r.healWallMillis()),
+								ejected(running.adminUrl(), replicas.get(0).port(), faultWallMillis));
 					}
 					runs.add(r);
 					System.out.println("  " + row(r));
@@ -166,6 +168,36 @@ public final class Benchmark {
 		}
 	}
 
+	/** Seconds from the fault until the gateway first took the replica out of rotation, from its event log. */
+	static Double ejected(String adminUrl, int victimPort, long faultWallMillis) {
+		try {
+			java.net.http.HttpResponse<String> resp = java.net.http.HttpClient.newHttpClient()
+				.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(adminUrl + "/actuator/replicas")).build(),
+						java.net.http.HttpResponse.BodyHandlers.ofString());
+			Matcher event = Pattern.compile("\\{[^{}]*\"replica\":\"127\\.0\\.0\\.1:" + victimPort + "\"[^{}]*\\}")
+				.matcher(resp.body());
+			while (event.find()) { // oldest first
+				String e = event.group();
+				String to = field(e, "to");
+				String at = field(e, "at");
+				if (to != null && at != null && java.util.Set.of("EJECTED", "DOWN").contains(to)) {
+					long millis = java.time.Instant.parse(at).toEpochMilli();
+					if (millis >= faultWallMillis) {
+						return (millis - faultWallMillis) / 1000.0;
+					}
+				}
+			}
+			return null;
+		}
+		catch (IOException | RuntimeException e) {
+			return null;
+		}
+		catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+			return null;
+		}
+	}
+
 	private static String field(String json, String name) {
 		Matcher m = Pattern.compile("\"" + name + "\":\"([^\"]+)\"").matcher(json);
 		return m.find() ? m.group(1) : null;
@@ -176,16 +208,18 @@ public final class Benchmark {
 	}
 
 	static String header() {
-		return "| system | success % | GET success % | non-2xx / errors | p50 ms | p99 ms | p99.9 ms | max ms | stops getting traffic after (s) | traffic again after healing (s) | readmitted after healing (s) | failed POSTs | duplicated POSTs | lost POSTs | backend attempts per request |\n"
-				+ "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+		return "| system | success % | GET success % | non-2xx / errors | non-2xx p99 ms | p50 ms | p99 ms | p99.9 ms | max ms | ejected after (s) | stops getting traffic after (s) | traffic again after healing (s) | readmitted after healing (s) | failed POSTs | duplicated POSTs | lost POSTs | backend attempts per request |\n"
+				+ "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
 	}
 
 	public static String row(RunResult r) {
 		Histogram h = r.latencies();
-		return String.format("| %s | %.2f | %.2f | %s | %.1f | %.1f | %.1f | %.0f | %s | %s | %s | %d | %d | %d | %.2f |", r.system(),
+		return String.format("| %s | %.2f | %.2f | %s | %s | %.1f | %.1f | %.1f | %.0f | %s | %s | %s | %s | %d | %d | %d | %.2f |", r.system(),
 				r.successPercent(), r.getSuccessPercent(), r.failures().isEmpty() ? "-" : r.failures().toString().replaceAll("[{}]", ""),
+				r.failedP99Millis() == null ? "-" : String.format("%.1f", r.failedP99Millis()),
 				h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
-				h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0, fmt(r.stopSeconds()),
+				h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0,
+				r.ejectedSeconds() == null ? "n/a" : String.format("%.2f", r.ejectedSeconds()), fmt(r.stopSeconds()),
 				r.backSeconds() == null ? "n/a" : String.format("%.2f", r.backSeconds()), r.readmittedSeconds() == null ? "n/a" : String.format("%.2f", r.readmittedSeconds()),
 				r.failedPosts(), r.duplicatedPosts(), r.lostPosts(), r.attemptsPerRequest());
 	}

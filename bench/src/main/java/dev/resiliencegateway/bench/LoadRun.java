@@ -103,7 +103,7 @@ public final class LoadRun {
 			}
 		}
 		return new RunResult(system, scenario, s, start, faultAt, healAt, list, new ArrayList<>(arrivals), executions,
-				replicas.get(0).id(), total, wallStart + scenario.healAt(s).toMillis(), null);
+				replicas.get(0).id(), total, wallStart + scenario.healAt(s).toMillis(), null, null);
 	}
 
 	/**

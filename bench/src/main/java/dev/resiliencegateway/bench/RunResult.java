@@ -9,15 +9,15 @@ import org.HdrHistogram.Histogram;
 /** What one run of one scenario against one system measured. */
 public record RunResult(String system, Scenario scenario, LoadRun.Settings settings, long startNanos, long faultNanos,
 		long healNanos, List<LoadRun.Sample> samples, List<LoadRun.Arrival> arrivals, Map<String, Integer> executions,
-		String victim, int scheduled, long healWallMillis, Double readmittedSeconds) {
+		String victim, int scheduled, long healWallMillis, Double readmittedSeconds, Double ejectedSeconds) {
 
 	/**
 	 * The same result with the time from healing until the gateway readmitted the replica (its own
 	 * event log says so; peers do not tell).
 	 */
-	RunResult withReadmitted(Double seconds) {
+	RunResult withReadmitted(Double seconds, Double ejected) {
 		return new RunResult(system, scenario, settings, startNanos, faultNanos, healNanos, samples, arrivals, executions,
-				victim, scheduled, healWallMillis, seconds);
+				victim, scheduled, healWallMillis, seconds, ejected);
 	}
 
 	/** POSTs that did not get a 2xx answer. */
@@ -42,6 +42,17 @@ public record RunResult(String system, Scenario scenario, LoadRun.Settings setti
 			h.recordValue(Math.max(1, (s.endNanos() - s.dueNanos()) / 1000));
 		}
 		return h;
+	}
+
+	/** p99 latency of the answers that were not 2xx (how fast a failure is told), null if none. */
+	public Double failedP99Millis() {
+		Histogram h = new Histogram(3_600_000_000L, 3);
+		for (LoadRun.Sample s : samples) {
+			if (!ok(s)) {
+				h.recordValue(Math.max(1, (s.endNanos() - s.dueNanos()) / 1000));
+			}
+		}
+		return h.getTotalCount() == 0 ? null : h.getValueAtPercentile(99) / 1000.0;
 	}
 
 	public static boolean ok(LoadRun.Sample s) {
