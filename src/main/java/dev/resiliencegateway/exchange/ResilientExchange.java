@@ -391,9 +391,13 @@ public final class ResilientExchange {
 		// a request released by ride-through goes to a replica back in rotation, not to one still down
 		// that panic mode would offer
 		boolean inRotationOnly = r.rideThroughNanos > 0 && snapshot.panic();
+		// a request that may not be sent again avoids a replica on probation while another can take it
+		// (if every replica is excluded, the balancer falls back to all of them; in panic, a replica
+		// on probation is still better than one that is down)
+		boolean trustedOnly = !r.idempotent && !snapshot.panic();
 		ReplicaHealth chosen = Balancer.choose(snapshot.routable(), replica -> tried.contains(replica)
-				|| replica.load().inFlight() >= limit || (inRotationOnly && !replica.state().takesTraffic()), now,
-				ThreadLocalRandom.current());
+				|| replica.load().inFlight() >= limit || (inRotationOnly && !replica.state().takesTraffic())
+				|| (trustedOnly && replica.onProbation()), now, ThreadLocalRandom.current());
 		if (chosen == null || chosen.load().inFlight() >= limit) {
 			return null;
 		}

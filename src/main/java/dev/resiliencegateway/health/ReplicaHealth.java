@@ -99,6 +99,17 @@ public final class ReplicaHealth implements Candidate {
 		return status.get().state();
 	}
 
+	/**
+	 * Readmitted after an ejection and still in slow start: it passed its probes, but a probe or
+	 * two of a replica that fails half its requests pass too. Requests that may not be sent again
+	 * (a POST) go elsewhere while another replica can take them; retriable ones, whose failure
+	 * costs a retry and not an error, are what proves it.
+	 */
+	public boolean onProbation() {
+		ReplicaStatus s = status.get();
+		return s.state() == ReplicaState.RECOVERING && s.ejections() > 0;
+	}
+
 	public AvailabilityWindow availability() {
 		return availability;
 	}

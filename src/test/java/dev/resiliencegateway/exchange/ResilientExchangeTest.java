@@ -172,6 +172,28 @@ class ResilientExchangeTest {
 		assertThat(fx.upstream.sent).hasSize(1);
 	}
 
+	@Test
+	void aPostAvoidsAReplicaOnProbationWhileGetsProveIt() throws Exception {
+		// A was ejected and passed one probe: readmitted, in slow start, on probation
+		dev.resiliencegateway.health.ReplicaHealth a = fx.health(A);
+		for (int i = 0; i < 5; i++) {
+			fx.pool.record(a, Outcome.UPSTREAM_5XX, 1_000_000, false);
+		}
+		fx.ticker.advance(Duration.ofMillis(100));
+		assertThat(a.claimProbe(fx.ticker.nanos())).isTrue();
+		fx.pool.record(a, Outcome.SUCCESS, 1_000_000, true);
+		assertThat(a.onProbation()).isTrue();
+		fx.upstream.scriptAll(answer(201, "ok"));
+		for (int i = 0; i < 100; i++) {
+			assertThat(fx.send(route, "POST", "/orders", "order " + i).getStatus()).isEqualTo(201);
+		}
+		assertThat(fx.upstream.sent).extracting(Sent::replica).doesNotContain(A.id());
+		for (int i = 0; i < 100; i++) {
+			fx.send(route, "GET", "/orders/" + i, null);
+		}
+		assertThat(fx.upstream.sent).extracting(Sent::replica).contains(A.id());
+	}
+
 	private HandlerFunction<ServerResponse> ridingThrough(Duration maxWait) {
 		return fx.route(policy.withRideThrough(new GatewayConfig.RideThroughPolicy(maxWait, 10)));
 	}
