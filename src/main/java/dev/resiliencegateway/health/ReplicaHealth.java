@@ -151,7 +151,12 @@ public final class ReplicaHealth implements Candidate {
 			return null;
 		}
 		boolean failure = outcome.isFailure();
-		load.observe(latencyNanos, !failure, now);
+		// To the balancer an attempt outrun by its hedge was slow, not failed: its latency (at least the
+		// hedge delay) is what it says. Penalised as a failure, every healthy replica's p95 moment
+		// under hedging made it look ten times slower and cut its weight, which sent a gray replica
+		// more of the traffic, POSTs included. For health it stays a failure (a replica that hangs
+		// behind hedging is still ejected).
+		load.observe(latencyNanos, !failure || outcome == Outcome.OUTRUN, now);
 		availability.record(!failure, now);
 		if (probe) {
 			endProbe(!failure, failure ? "probe request failed: " + outcome : "probe request succeeded", now);

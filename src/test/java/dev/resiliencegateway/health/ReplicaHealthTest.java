@@ -249,6 +249,17 @@ class ReplicaHealthTest {
 	}
 
 	@Test
+	void anAttemptOutrunByItsHedgeIsSlowToTheBalancerButAFailureToHealth() {
+		ReplicaHealth r = f.replica(0);
+		f.succeed(r, 40);
+		f.pool.record(r, Outcome.OUTRUN, Duration.ofMillis(12).toNanos(), false);
+		assertThat(r.load().latencyNanos(f.ticker.nanos())).isEqualTo(12e6); // its latency, not 10x its usual
+		assertThat(r.load().successRate()).isEqualTo(1.0);
+		f.fail(r, 4, Outcome.OUTRUN);
+		assertThat(r.state()).isEqualTo(EJECTED); // 5 in a row: a replica hanging behind hedges
+	}
+
+	@Test
 	void aFailureRateThePoolSharesEjectsNobody() {
 		// a shared dependency fails a third of every replica's calls: ejecting one would only load the rest
 		for (int round = 0; round < 10; round++) {
