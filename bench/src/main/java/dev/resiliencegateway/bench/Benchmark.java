@@ -176,10 +176,16 @@ public final class Benchmark {
 						java.net.http.HttpResponse.BodyHandlers.ofString());
 			Matcher event = Pattern.compile("\\{[^{}]*\"replica\":\"127\\.0\\.0\\.1:" + victimPort + "\"[^{}]*\\}")
 				.matcher(resp.body());
+			int shown = 0;
 			while (event.find()) { // oldest first
 				String e = event.group();
 				String to = field(e, "to");
 				String at = field(e, "at");
+				if (at != null && System.getenv("BENCH_EVENTS") != null && shown < 8
+						&& java.time.Instant.parse(at).toEpochMilli() >= faultWallMillis) {
+					shown++;
+					System.out.println("  event: " + e);
+				}
 				if (to != null && at != null && java.util.Set.of("EJECTED", "DOWN").contains(to)) {
 					long millis = java.time.Instant.parse(at).toEpochMilli();
 					if (millis >= faultWallMillis) {
