@@ -23,12 +23,23 @@ import org.springframework.util.unit.DataSize;
  * @param admin the operator credential of the management port
  * @param edge limits and rules for what clients may send (docs/security.md)
  * @param idempotency where routes that keep {@code Idempotency-Key}s keep them
+ * @param rateLimits where per-client rate limits keep their token buckets
+ * @param accessLog one line per request on logger {@code resilience.gateway.access}
  */
 @ConfigurationProperties("resilience.gateway")
 public record GatewayProperties(@DefaultValue List<String> trustedProxies, @DefaultValue("false") boolean decisionHeaders,
 		@DefaultValue Upstream upstream, @DefaultValue Map<String, Pool> pools, @DefaultValue Route routeDefaults,
 		@DefaultValue Map<String, Route> routes, @DefaultValue Admin admin, @DefaultValue Edge edge,
-		@DefaultValue KeyStore idempotency, @DefaultValue LimitStore rateLimits) {
+		@DefaultValue KeyStore idempotency, @DefaultValue LimitStore rateLimits, @DefaultValue AccessLog accessLog) {
+
+	/**
+	 * @param enabled write one line per request (time, method, path, route, pool, replicas tried,
+	 * attempts, hedged, status, bytes, duration, request id, trace id) to logger
+	 * {@code resilience.gateway.access} at INFO (default false: a line per request costs CPU, and
+	 * most platforms log requests at their load balancer already)
+	 */
+	public record AccessLog(@DefaultValue("false") boolean enabled) {
+	}
 
 	/**
 	 * Where per-client rate limits keep their token buckets.

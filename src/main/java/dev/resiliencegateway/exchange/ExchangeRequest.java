@@ -102,6 +102,28 @@ final class ExchangeRequest {
 		attempts++;
 	}
 
+	/** Whether a hedge was sent (the access log's {@code hedged}). */
+	volatile boolean hedged;
+
+	/**
+	 * The route's part of the access log line ({@code edge.AccessLog}): route, pool, the replicas
+	 * tried (since the last ride-through release, which starts the choice over), attempts, hedged.
+	 * Built only when a line is written.
+	 */
+	@Override
+	public String toString() {
+		StringBuilder b = new StringBuilder(128).append("route=").append(route.id).append(" pool=")
+			.append(route.pool.name()).append(" replicas=");
+		List<ReplicaHealth> replicas = List.copyOf(tried);
+		if (replicas.isEmpty()) {
+			b.append('-');
+		}
+		for (int i = 0; i < replicas.size(); i++) {
+			b.append(i == 0 ? "" : ",").append(replicas.get(i).replica().id());
+		}
+		return b.append(" attempts=").append(attempts).append(" hedged=").append(hedged).toString();
+	}
+
 	/** Whether the request may be sent to more replicas than have been tried. */
 	boolean attemptsLeft() {
 		return attempts < route.policy.maxAttempts();

@@ -22,6 +22,7 @@ import dev.resiliencegateway.balancing.Balancer;
 import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
+import dev.resiliencegateway.edge.AccessLog;
 import dev.resiliencegateway.edge.RequestIds;
 import dev.resiliencegateway.exchange.transport.ClientBodyException;
 import dev.resiliencegateway.exchange.transport.ClientDisconnects;
@@ -131,6 +132,7 @@ public final class ResilientExchange {
 		HttpServletRequest servlet = request.servletRequest();
 		String requestId = RequestIds.of(servlet);
 		long start = ticker.nanos();
+		servlet.setAttribute(AccessLog.EXCHANGE, route.accessLogUntried);
 		if (route.policy.rateLimit().enabled()) {
 			ServerResponse refused = limits.check(route, servlet, requestId);
 			if (refused != null) {
@@ -178,6 +180,7 @@ public final class ResilientExchange {
 			if (body != null && response == null) {
 				exchange = new ExchangeRequest(route, requestId, start, method, target, headers, idempotent,
 						RetryPolicy.isIdempotent(method, false), body, ticket);
+				servlet.setAttribute(AccessLog.EXCHANGE, exchange); // printed by the access log, if on
 				route.retries.onRequest();
 				route.hedges.onRequest();
 				try (ClientDisconnects.Watch watch = disconnects.watch(servlet, body::fullyRead, exchange::clientGone)) {

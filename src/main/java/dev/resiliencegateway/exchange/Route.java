@@ -44,8 +44,12 @@ final class Route {
 
 	final GatewayMetrics metrics;
 
+	/** The access log's fields for a request the route answered before trying a replica (429, at its limit). */
+	final String accessLogUntried;
+
 	Route(String id, PoolHealth pool, RoutePolicy policy, int maxPerReplica, Ticker ticker, GatewayMetrics metrics) {
 		this.id = id;
+		this.accessLogUntried = "route=" + id + " pool=" + pool.name() + " replicas=- attempts=0 hedged=false";
 		this.pool = pool;
 		this.policy = policy;
 		this.maxPerReplica = maxPerReplica;

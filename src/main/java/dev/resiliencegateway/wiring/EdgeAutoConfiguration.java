@@ -20,10 +20,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.core.Ordered;
 
 import dev.resiliencegateway.config.GatewayConfig;
+import dev.resiliencegateway.config.GatewayProperties;
 import dev.resiliencegateway.edge.ConnectionAbort;
 import dev.resiliencegateway.edge.EdgeFilter;
 import dev.resiliencegateway.edge.ErrorDispatchFilter;
 import dev.resiliencegateway.edge.LoadShedding;
+import dev.resiliencegateway.edge.AccessLog;
 import dev.resiliencegateway.edge.ProblemReportValve;
 import dev.resiliencegateway.edge.RequestIds;
 
@@ -82,9 +84,14 @@ public class EdgeAutoConfiguration {
 	 */
 	@Bean
 	@ConditionalOnClass(TomcatServletWebServerFactory.class)
-	WebServerFactoryCustomizer<TomcatServletWebServerFactory> edgeTomcat(GatewayConfig config, LoadShedding shedding) {
+	WebServerFactoryCustomizer<TomcatServletWebServerFactory> edgeTomcat(GatewayConfig config, LoadShedding shedding,
+			GatewayProperties properties) {
 		return factory -> {
 			factory.addContextValves(shedding, new ConnectionAbort());
+			if (properties.accessLog().enabled()) {
+				// on the engine, so requests refused before any context (a bad request line) are logged too
+				factory.addEngineValves(new AccessLog());
+			}
 			// Tomcat's own refusals as problem+json: swap the host's error report valve (Boot adds one)
 			factory.addContextCustomizers(context -> {
 				if (context.getParent() instanceof StandardHost host) {

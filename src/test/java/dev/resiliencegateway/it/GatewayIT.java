@@ -121,6 +121,9 @@ abstract class GatewayIT {
 			registry.add(key + ".slow-start.window", () -> "1s");
 		}
 		registry.add("resilience.gateway.decision-headers", () -> "true");
+		// on, with its logger at WARN: AccessLogIT turns it to INFO and reads the lines
+		registry.add("resilience.gateway.access-log.enabled", () -> "true");
+		registry.add("logging.level.resilience.gateway.access", () -> "WARN");
 		registry.add("resilience.gateway.route-defaults.per-try-timeout", () -> "2s");
 		registry.add("resilience.gateway.routes.hang.per-try-timeout", () -> "300ms");
 		registry.add("resilience.gateway.routes.hang.deadline", () -> "2s");
