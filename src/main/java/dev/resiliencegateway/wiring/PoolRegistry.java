@@ -17,6 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.cloud.client.ServiceInstance;
 import org.springframework.cloud.client.discovery.DiscoveryClient;
+import org.springframework.cloud.client.discovery.event.HeartbeatEvent;
+import org.springframework.context.ApplicationListener;
 import org.springframework.context.SmartLifecycle;
 
 import dev.resiliencegateway.checks.ActiveHealthChecks;
@@ -36,7 +38,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
  * transitions every 100 ms while some replica waits for a time, active health checks at each pool's
  * interval, and discovery refreshes. Nothing here runs on the request path.
  */
-public final class PoolRegistry implements SmartLifecycle {
+public final class PoolRegistry implements SmartLifecycle, ApplicationListener<HeartbeatEvent> {
 
 	private static final Logger log = LoggerFactory.getLogger(PoolRegistry.class);
 
@@ -127,15 +129,49 @@ public final class PoolRegistry implements SmartLifecycle {
 			}
 			if (pc.fromDiscovery()) {
 				long every = pc.discoveryRefresh().toMillis();
-				scheduler.scheduleAtFixedRate(() -> safely(() -> {
-					List<Replica> latest = discover(pc);
-					if (latest != null) {
-						pool.setReplicas(latest, ReplicaState.RECOVERING);
-						wakeTicks(); // new replicas join in slow start
-					}
-				}), every, every, TimeUnit.MILLISECONDS);
+				scheduler.scheduleAtFixedRate(() -> safely(() -> refresh(pc, pool)), every, every, TimeUnit.MILLISECONDS);
 			}
 		});
+	}
+
+	private void refresh(PoolConfig pc, PoolHealth pool) {
+		List<Replica> latest = discover(pc);
+		if (latest != null) {
+			// replicas gone are drained (their requests in flight finish), new ones join in slow start,
+			// replicas kept keep their health and statistics
+			pool.setReplicas(latest, ReplicaState.RECOVERING);
+			wakeTicks();
+		}
+	}
+
+	/** Whether a refresh of every discovered pool is queued on the background thread (coalesces a burst of events). */
+	private final AtomicBoolean refreshQueued = new AtomicBoolean();
+
+	/**
+	 * The registry says its catalog changed (Spring Cloud's {@link HeartbeatEvent}, published by the
+	 * Kubernetes, Consul and Eureka discovery clients' catalog watches): every discovered pool is
+	 * refreshed now, on the background thread, instead of at its next {@code discovery-refresh}. A
+	 * pod that Kubernetes removes stops getting new requests as soon as the watch reports it.
+	 */
+	@Override
+	public void onApplicationEvent(HeartbeatEvent event) {
+		ScheduledExecutorService s = scheduler;
+		if (!running || s == null || !refreshQueued.compareAndSet(false, true)) {
+			return;
+		}
+		try {
+			s.execute(() -> {
+				refreshQueued.set(false);
+				configs.forEach((name, pc) -> {
+					if (pc.fromDiscovery()) {
+						safely(() -> refresh(pc, pools.get(name)));
+					}
+				});
+			});
+		}
+		catch (java.util.concurrent.RejectedExecutionException e) {
+			refreshQueued.set(false); // stopping
+		}
 	}
 
 	/**

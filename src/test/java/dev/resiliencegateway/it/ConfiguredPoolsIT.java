@@ -60,6 +60,66 @@ class ConfiguredPoolsIT {
 		}
 	}
 
+	/** One request of a steady load: when it was sent, how it ended, which replica answered. */
+	private record Sent(long atNanos, int status, String replica) {
+	}
+
+	@Test
+	void aDiscoveryChangeEventMovesTrafficAtOnceWithoutAFailedRequest() throws Exception {
+		try (DemoReplica one = new DemoReplica("users-1", 0).start(); DemoReplica two = new DemoReplica("users-2", 0).start();
+				DemoReplica three = new DemoReplica("users-3", 0).start()) {
+			List<String> args = args(ROUTE + "id=users", ROUTE + "uri=lb://users", ROUTE + "predicates[0]=Path=/users/**",
+					"--spring.cloud.discovery.client.simple.instances.users[0].uri=" + one.url(),
+					"--spring.cloud.discovery.client.simple.instances.users[1].uri=" + two.url(),
+					// no polling in this test: only the change event can move traffic
+					"--resilience.gateway.pools.users.discovery-refresh=10m",
+					"--resilience.gateway.pools.users.slow-start.window=1s");
+			try (ConfigurableApplicationContext context = SpringApplication.run(GatewayApplication.class,
+					args.toArray(String[]::new))) {
+				List<Sent> sent = java.util.Collections.synchronizedList(new ArrayList<>());
+				java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+				Thread load = new Thread(() -> {
+					for (int i = 0; i < 5000 && !stop.get(); i++) { // steady load: one request after another
+						long at = System.nanoTime();
+						try {
+							HttpResponse<String> r = get(context, "/users/" + i);
+							sent.add(new Sent(at, r.statusCode(), r.headers().firstValue("X-Gateway-Replica").orElse("-")));
+						}
+						catch (Exception e) {
+							sent.add(new Sent(at, -1, e.toString()));
+						}
+					}
+				});
+				load.start();
+				Thread.sleep(1000);
+				// the registry drops users-2 (its pod deleted) and lists users-3, then says so
+				var simple = context.getBean(org.springframework.cloud.client.discovery.simple.SimpleDiscoveryProperties.class);
+				simple.getInstances().put("users", List.of(
+						new org.springframework.cloud.client.DefaultServiceInstance("users-1", "users", "127.0.0.1", one.port(), false),
+						new org.springframework.cloud.client.DefaultServiceInstance("users-3", "users", "127.0.0.1", three.port(), false)));
+				long event = System.nanoTime();
+				context.publishEvent(new org.springframework.cloud.client.discovery.event.HeartbeatEvent(this, 1L));
+				Thread.sleep(2000);
+				stop.set(true);
+				load.join(10_000);
+
+				List<Sent> all = List.copyOf(sent);
+				assertThat(all).hasSizeGreaterThan(100);
+				assertThat(all).as("no failed request while one replica left and another joined")
+					.allSatisfy(r -> assertThat(r.status()).isEqualTo(200));
+				String removed = "127.0.0.1:" + two.port();
+				long lastToRemoved = all.stream().filter(r -> r.replica().equals(removed)).mapToLong(Sent::atNanos).max().orElseThrow();
+				double millis = (lastToRemoved - event) / 1e6;
+				dev.resiliencegateway.TestConsole.warn(String.format(
+						"discovery: the removed replica's last new request was sent %.1f ms after the change event", millis));
+				assertThat(millis).as("the removed replica gets no new request 1 s after the event").isLessThan(1000);
+				assertThat(all.stream().filter(r -> r.atNanos() > event + 1_000_000_000L))
+					.as("the added replica takes traffic (slow start)").anyMatch(r -> r.replica().equals("127.0.0.1:" + three.port()));
+				assertThat(context.getBean(PoolRegistry.class).pool("users").replicas()).hasSize(2);
+			}
+		}
+	}
+
 	@Test
 	void aStaticWeightShiftsTraffic() throws Exception {
 		try (DemoReplica light = new DemoReplica("light", 0).start(); DemoReplica heavy = new DemoReplica("heavy", 0).start()) {
