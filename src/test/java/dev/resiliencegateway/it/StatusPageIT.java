@@ -65,8 +65,10 @@ class StatusPageIT extends GatewayIT {
 			}
 			wait.until(b -> b.findElement(By.cssSelector(".pool[data-pool='svc'] .routes[data-route='svc']")).getText()
 				.matches("(?s).*predicted \\d+\\.\\d+%.*measured \\d+\\.\\d+%.*"));
-			assertThat(browser.findElement(By.cssSelector(".pool[data-pool='svc'] .card[data-replica='" + first
-					+ "'] .availability")).getText()).startsWith("availability (10 s) ");
+			// read within the wait: the page redraws its cards every second, so an element found just
+			// before a redraw is stale by the time its text is read
+			wait.until(b -> b.findElement(By.cssSelector(".pool[data-pool='svc'] .card[data-replica='" + first
+					+ "'] .availability")).getText().startsWith("availability (10 s) "));
 
 			// a fault on one replica turns its card red within seconds (the active checks run every 200 ms)
 			Replicas.SVC.get(0).setMode(DemoReplica.Mode.UNHEALTHY);
@@ -81,7 +83,7 @@ class StatusPageIT extends GatewayIT {
 			});
 			wait.until(b -> "DRAINED".equals(state(b, second)));
 			assertThat(pools.pool("svc").replicas().get(1).state().name()).isEqualTo("DRAINED");
-			assertThat(browser.findElement(By.id("events")).getText()).contains("asked to drain");
+			wait.until(b -> b.findElement(By.id("events")).getText().contains("asked to drain"));
 
 			Path shot = ((ChromeDriver) browser).getScreenshotAs(OutputType.FILE).toPath();
 			Files.createDirectories(Path.of("target"));
