@@ -32,14 +32,26 @@ class RecoveryIT extends GatewayIT {
 		return pool.replicas().stream().filter(r -> r.replica().uri().getPort() == replica.port()).findFirst().orElseThrow();
 	}
 
+	/** Crashes both replicas of pool "riding" and waits until the health checks mark both down: nothing in rotation. */
+	private static void crashEveryRidingReplica(PoolHealth pool) {
+		Replicas.RIDE.forEach(DemoReplica::crash);
+		Awaitility.await().atMost(Duration.ofSeconds(10))
+			.until(() -> pool.replicas().stream().allMatch(r -> r.state() == ReplicaState.DOWN));
+	}
+
+	private static void restartRidingReplicas() throws java.io.IOException {
+		for (DemoReplica r : Replicas.RIDE) {
+			if (!r.isRunning()) {
+				r.start();
+			}
+		}
+	}
+
 	@Test
 	void requestsRideThroughARestartOfEveryReplicaAndAPostExecutesOnce() throws Exception {
 		PoolHealth pool = pools.pool("riding");
 		try {
-			Replicas.RIDE.forEach(DemoReplica::crash);
-			// the health checks mark both down: the pool has nothing in rotation
-			Awaitility.await().atMost(Duration.ofSeconds(10))
-				.until(() -> pool.replicas().stream().allMatch(r -> r.state() == ReplicaState.DOWN));
+			crashEveryRidingReplica(pool);
 			CompletableFuture<HttpResponse<String>> get = http.sendAsync(request("/riding/items/7").GET().build(),
 					HttpResponse.BodyHandlers.ofString());
 			CompletableFuture<HttpResponse<String>> post = http.sendAsync(request("/riding/orders")
@@ -61,11 +73,7 @@ class RecoveryIT extends GatewayIT {
 			assertThat(health(pool, first).state()).isIn(ReplicaState.RECOVERING, ReplicaState.HEALTHY);
 		}
 		finally {
-			for (DemoReplica r : Replicas.RIDE) {
-				if (!r.isRunning()) {
-					r.start();
-				}
-			}
+			restartRidingReplicas();
 		}
 	}
 
@@ -73,9 +81,7 @@ class RecoveryIT extends GatewayIT {
 	void aRideThroughWaitThatNothingEndsIsA503NamingTheWait() throws Exception {
 		PoolHealth pool = pools.pool("riding");
 		try {
-			Replicas.RIDE.forEach(DemoReplica::crash);
-			Awaitility.await().atMost(Duration.ofSeconds(10))
-				.until(() -> pool.replicas().stream().allMatch(r -> r.state() == ReplicaState.DOWN));
+			crashEveryRidingReplica(pool);
 			HttpResponse<String> out = http.send(request("/riding/items/8").GET().build(), HttpResponse.BodyHandlers.ofString());
 			assertThat(out.statusCode()).isEqualTo(503);
 			assertThat(out.headers().firstValue("Content-Type")).hasValue("application/problem+json");
@@ -83,11 +89,7 @@ class RecoveryIT extends GatewayIT {
 				.contains("\"requestId\"");
 		}
 		finally {
-			for (DemoReplica r : Replicas.RIDE) {
-				if (!r.isRunning()) {
-					r.start();
-				}
-			}
+			restartRidingReplicas();
 		}
 	}
 

@@ -76,8 +76,8 @@ public final class Benchmark {
 					RunResult r = LoadRun.run(system, running.baseUrl(), replicas, scenario, settings);
 					if (running.adminUrl() != null && (scenario.singleVictim() || scenario.allDown())) {
 						long faultWallMillis = r.healWallMillis() - (scenario.healAt(settings).toMillis() - settings.faultStart().toMillis());
-						r = r.withReadmitted(readmitted(running.adminUrl(), replicas.get(0).port(), r.healWallMillis()),
-								ejected(running.adminUrl(), replicas.get(0).port(), faultWallMillis));
+						List<String> events = victimEvents(running.adminUrl(), replicas.get(0).port());
+						r = r.withReadmitted(readmitted(events, r.healWallMillis()), ejected(events, faultWallMillis));
 					}
 					runs.add(r);
 					System.out.println("  " + row(r));
@@ -124,40 +124,25 @@ public final class Benchmark {
 	}
 
 	/**
-	 * Seconds from healing until the gateway put the faulty replica back into rotation, from its event
-	 * log ({@code /actuator/replicas}): its first transition from out of rotation (EJECTED, PROBING,
-	 * DOWN, DRAINED) into it after the heal; 0 when it was in rotation when the fault healed.
+	 * The gateway's events about the faulty replica, oldest first, from its event log
+	 * ({@code /actuator/replicas}); null when the log cannot be read. With {@code BENCH_EVENTS} set,
+	 * they are printed too.
 	 */
-	static Double readmitted(String adminUrl, int victimPort, long healWallMillis) {
+	static List<String> victimEvents(String adminUrl, int victimPort) {
 		try {
 			java.net.http.HttpResponse<String> resp = java.net.http.HttpClient.newHttpClient()
 				.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(adminUrl + "/actuator/replicas")).build(),
 						java.net.http.HttpResponse.BodyHandlers.ofString());
 			Matcher event = Pattern.compile("\\{[^{}]*\"replica\":\"127\\.0\\.0\\.1:" + victimPort + "\"[^{}]*\\}")
 				.matcher(resp.body());
-			java.util.Set<String> out = java.util.Set.of("EJECTED", "PROBING", "DOWN", "DRAINED");
-			String stateAtHeal = "HEALTHY";
-			long first = Long.MAX_VALUE;
-			while (event.find()) { // oldest first
-				String e = event.group();
-				String from = field(e, "from");
-				String to = field(e, "to");
-				String at = field(e, "at");
-				if (from == null || to == null || at == null) {
-					continue;
-				}
-				long millis = java.time.Instant.parse(at).toEpochMilli();
-				if (millis < healWallMillis) {
-					stateAtHeal = to;
-				}
-				else if (out.contains(from) && !out.contains(to)) {
-					first = Math.min(first, millis);
-				}
+			List<String> events = new ArrayList<>();
+			while (event.find()) {
+				events.add(event.group());
 			}
-			if (!out.contains(stateAtHeal)) {
-				return 0.0;
+			if (System.getenv("BENCH_EVENTS") != null) {
+				events.forEach(e -> System.out.println("  event: " + e));
 			}
-			return first == Long.MAX_VALUE ? null : (first - healWallMillis) / 1000.0;
+			return events;
 		}
 		catch (IOException | RuntimeException e) {
 			return null;
@@ -168,40 +153,55 @@ public final class Benchmark {
 		}
 	}
 
-	/** Seconds from the fault until the gateway first took the replica out of rotation, from its event log. */
-	static Double ejected(String adminUrl, int victimPort, long faultWallMillis) {
-		try {
-			java.net.http.HttpResponse<String> resp = java.net.http.HttpClient.newHttpClient()
-				.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(adminUrl + "/actuator/replicas")).build(),
-						java.net.http.HttpResponse.BodyHandlers.ofString());
-			Matcher event = Pattern.compile("\\{[^{}]*\"replica\":\"127\\.0\\.0\\.1:" + victimPort + "\"[^{}]*\\}")
-				.matcher(resp.body());
-			int shown = 0;
-			while (event.find()) { // oldest first
-				String e = event.group();
-				String to = field(e, "to");
-				String at = field(e, "at");
-				if (at != null && System.getenv("BENCH_EVENTS") != null && shown < 8
-						&& java.time.Instant.parse(at).toEpochMilli() >= faultWallMillis) {
-					shown++;
-					System.out.println("  event: " + e);
-				}
-				if (to != null && at != null && java.util.Set.of("EJECTED", "DOWN").contains(to)) {
-					long millis = java.time.Instant.parse(at).toEpochMilli();
-					if (millis >= faultWallMillis) {
-						return (millis - faultWallMillis) / 1000.0;
-					}
+	/**
+	 * Seconds from healing until the gateway put the faulty replica back into rotation: its first
+	 * transition from out of rotation (EJECTED, PROBING, DOWN, DRAINED) into it after the heal; 0 when
+	 * it was in rotation when the fault healed; null when it never came back or the log was unreadable.
+	 */
+	static Double readmitted(List<String> events, long healWallMillis) {
+		if (events == null) {
+			return null;
+		}
+		java.util.Set<String> out = java.util.Set.of("EJECTED", "PROBING", "DOWN", "DRAINED");
+		String stateAtHeal = "HEALTHY";
+		long first = Long.MAX_VALUE;
+		for (String e : events) {
+			String from = field(e, "from");
+			String to = field(e, "to");
+			String at = field(e, "at");
+			if (from == null || to == null || at == null) {
+				continue;
+			}
+			long millis = java.time.Instant.parse(at).toEpochMilli();
+			if (millis < healWallMillis) {
+				stateAtHeal = to;
+			}
+			else if (out.contains(from) && !out.contains(to)) {
+				first = Math.min(first, millis);
+			}
+		}
+		if (!out.contains(stateAtHeal)) {
+			return 0.0;
+		}
+		return first == Long.MAX_VALUE ? null : (first - healWallMillis) / 1000.0;
+	}
+
+	/** Seconds from the fault until the gateway first took the replica out of rotation (EJECTED or DOWN). */
+	static Double ejected(List<String> events, long faultWallMillis) {
+		if (events == null) {
+			return null;
+		}
+		for (String e : events) {
+			String to = field(e, "to");
+			String at = field(e, "at");
+			if (to != null && at != null && (to.equals("EJECTED") || to.equals("DOWN"))) {
+				long millis = java.time.Instant.parse(at).toEpochMilli();
+				if (millis >= faultWallMillis) {
+					return (millis - faultWallMillis) / 1000.0;
 				}
 			}
-			return null;
 		}
-		catch (IOException | RuntimeException e) {
-			return null;
-		}
-		catch (InterruptedException e) {
-			Thread.currentThread().interrupt();
-			return null;
-		}
+		return null;
 	}
 
 	private static String field(String json, String name) {
