@@ -60,15 +60,18 @@ public final class GatewayMetrics {
 	}
 
 	/** {@code gateway.route.availability{route, kind=predicted|measured}}: the route's availability model. */
-	void availability(Route route) {
-		io.micrometer.core.instrument.Gauge.builder("gateway.route.availability", route,
-				r -> r.availabilityNow().predicted())
-			.tags("route", route.id, "kind", "predicted")
+	void availability(String routeId, java.util.function.Function<String, Route> routes) {
+		// by id, not by object: a configuration change may replace the route (NaN once it is gone)
+		io.micrometer.core.instrument.Gauge.builder("gateway.route.availability", routes,
+				r -> r.apply(routeId) == null ? Double.NaN : r.apply(routeId).availabilityNow().predicted())
+			.tags("route", routeId, "kind", "predicted")
+			.strongReference(true)
 			.description("1 - (1 - p1)...(1 - pk) over the replicas the route can use, p = each one's observed availability")
 			.register(registry);
-		io.micrometer.core.instrument.Gauge.builder("gateway.route.availability", route,
-				r -> r.availabilityNow().measured())
-			.tags("route", route.id, "kind", "measured")
+		io.micrometer.core.instrument.Gauge.builder("gateway.route.availability", routes,
+				r -> r.apply(routeId) == null ? Double.NaN : r.apply(routeId).availabilityNow().measured())
+			.tags("route", routeId, "kind", "measured")
+			.strongReference(true)
 			.description("share of the route's answers below 500 over the last 10 s")
 			.register(registry);
 	}

@@ -56,7 +56,8 @@ public final class ResilientExchange {
 
 	private final UpstreamClient client;
 
-	private final GatewayConfig config;
+	/** Route policies come from here; replaced by a configuration change ({@link #reconfigure}). */
+	private volatile GatewayConfig config;
 
 	private final Ticker ticker;
 
@@ -102,11 +103,26 @@ public final class ResilientExchange {
 
 	HandlerFunction<ServerResponse> handlerFor(String routeId, PoolHealth pool, RoutePolicy policy,
 			int maxConcurrentPerReplica) {
-		Route route = new Route(routeId, pool, policy, maxConcurrentPerReplica, ticker, metrics);
+		Route existing = routes.get(routeId);
+		// Gateway MVC builds its routes again after every configuration refresh: a route whose pool
+		// and policy did not change keeps its budgets, latencies and concurrency limit
+		Route route = existing != null && existing.pool == pool && existing.policy.equals(policy)
+				&& existing.maxPerReplica == maxConcurrentPerReplica ? existing
+						: new Route(routeId, pool, policy, maxConcurrentPerReplica, ticker, metrics);
 		if (routes.put(routeId, route) == null) {
-			metrics.availability(route);
+			metrics.availability(routeId, routes::get);
 		}
 		return request -> exchange(request, route);
+	}
+
+	/**
+	 * A configuration change: route policies are read from {@code next} as Gateway MVC rebuilds its
+	 * routes; routes no longer configured leave the availability view. Requests in flight finish
+	 * with the route they started on. (Edge, upstream and trusted-proxy settings are read at startup.)
+	 */
+	public void reconfigure(GatewayConfig next, java.util.Set<String> routeIds) {
+		this.config = next;
+		routes.keySet().retainAll(routeIds);
 	}
 
 	/**

@@ -145,6 +145,19 @@ public final class PoolHealth {
 		return replicas;
 	}
 
+	/**
+	 * A configuration change: the new health policy (ejection lengths, thresholds, slow start) and
+	 * replica list at once. Replicas kept keep their state and statistics (a new weight included),
+	 * removed ones are drained (their requests in flight finish; none are sent new), new ones join in
+	 * slow start.
+	 */
+	public void reconfigure(HealthPolicy next, List<Replica> latest) {
+		synchronized (this) {
+			this.policy = next;
+		}
+		setReplicas(latest, ReplicaState.RECOVERING);
+	}
+
 	/** Switches between enforcing and detect-only. */
 	public synchronized void setDetectOnly(boolean detectOnly) {
 		this.policy = policy.withDetectOnly(detectOnly);
@@ -166,7 +179,11 @@ public final class PoolHealth {
 		long now = env.ticker().nanos();
 		for (Replica r : latest) {
 			ReplicaHealth existing = known.get(r.id());
-			if (existing != null && existing.replica().equals(r)) {
+			if (existing != null && existing.replica().uri().equals(r.uri())) {
+				// the same replica, perhaps with a new weight: it keeps its health and statistics
+				if (existing.replica().weight() != r.weight()) {
+					existing.reweigh(r);
+				}
 				next.add(existing);
 				continue;
 			}

@@ -55,7 +55,8 @@ public final class ReplicaHealth implements Candidate {
 	/** Passing probes in a row that readmit a replica ejected again and again (one on a first ejection). */
 	static final int MAX_PROBE_PASSES = 3;
 
-	private final Replica replica;
+	/** Replaced only by a configuration change of the same replica's weight (its address never changes). */
+	private volatile Replica replica;
 
 	private final Pool pool;
 
@@ -89,6 +90,14 @@ public final class ReplicaHealth implements Candidate {
 
 	public Replica replica() {
 		return replica;
+	}
+
+	/** A new weight for the same replica (a configuration change): its health and statistics stay. */
+	void reweigh(Replica changed) {
+		if (!changed.id().equals(replica.id()) || !changed.uri().equals(replica.uri())) {
+			throw new IllegalArgumentException(changed + " is not " + replica);
+		}
+		replica = changed;
 	}
 
 	public ReplicaStatus status() {

@@ -8,6 +8,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.health.CompositeHealthContributor;
+import org.springframework.boot.actuate.health.HealthContributor;
+import org.springframework.boot.actuate.health.NamedContributor;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -31,9 +33,21 @@ public class ObservabilityAutoConfiguration {
 	/** {@code /actuator/health/pools/NAME}: one health indicator per pool. */
 	@Bean
 	CompositeHealthContributor pools(PoolRegistry pools) {
-		Map<String, HealthIndicator> indicators = new LinkedHashMap<>();
-		pools.pools().forEach((name, pool) -> indicators.put(name, PoolHealthIndicators.of(pool)));
-		return CompositeHealthContributor.fromMap(indicators);
+		// read at each call, not once: a configuration change may add or remove pools
+		return new CompositeHealthContributor() {
+			@Override
+			public HealthContributor getContributor(String name) {
+				PoolHealth pool = pools.pools().get(name);
+				return pool == null ? null : PoolHealthIndicators.of(pool);
+			}
+
+			@Override
+			public java.util.Iterator<NamedContributor<HealthContributor>> iterator() {
+				return pools.pools().entrySet().stream()
+					.map(e -> NamedContributor.<HealthContributor>of(e.getKey(), PoolHealthIndicators.of(e.getValue())))
+					.iterator();
+			}
+		};
 	}
 
 	@Bean

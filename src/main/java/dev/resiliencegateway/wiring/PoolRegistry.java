@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -25,6 +26,7 @@ import dev.resiliencegateway.checks.ActiveHealthChecks;
 import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
 import dev.resiliencegateway.config.GatewayConfig;
+import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
 import dev.resiliencegateway.health.ReplicaEventSink;
@@ -45,9 +47,16 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 	/** How often ejections and slow starts are checked for their end. */
 	static final Duration TICK = Duration.ofMillis(100);
 
-	private final Map<String, PoolHealth> pools = new LinkedHashMap<>();
+	/** Replaced whole (copy on write) by a configuration change; read without a lock. */
+	private volatile Map<String, PoolHealth> pools;
 
-	private final Map<String, PoolConfig> configs;
+	private volatile Map<String, PoolConfig> configs;
+
+	/** What new pools are built with (a configuration change may add one). */
+	private final PoolHealth.Environment environment;
+
+	/** Each pool's health checks and discovery refresh, cancelled when its configuration changes. */
+	private final Map<String, List<ScheduledFuture<?>>> schedules = new java.util.HashMap<>();
 
 	private final DiscoveryClient discovery;
 
@@ -66,11 +75,55 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 		this.configs = config.pools();
 		this.discovery = discovery;
 		// every transition may start a wait for a time (an ejection, a slow start): ticks resume
-		PoolHealth.Environment waking = env.alsoTelling(event -> wakeTicks());
-		config.pools().forEach((name, pc) -> {
-			List<Replica> replicas = pc.fromDiscovery() ? Objects.requireNonNullElse(discover(pc), List.of()) : pc.replicas();
-			pools.put(name, new PoolHealth(name, pc.policy(), waking, replicas));
+		this.environment = env.alsoTelling(event -> wakeTicks());
+		Map<String, PoolHealth> built = new LinkedHashMap<>();
+		config.pools().forEach((name, pc) -> built.put(name, new PoolHealth(name, pc.policy(), environment, replicasOf(pc))));
+		this.pools = java.util.Collections.unmodifiableMap(built);
+	}
+
+	private List<Replica> replicasOf(PoolConfig pc) {
+		return pc.fromDiscovery() ? Objects.requireNonNullElse(discover(pc), List.of()) : pc.replicas();
+	}
+
+	/**
+	 * A configuration change (validated: see GatewayConfigReloader). Pools kept keep their
+	 * replicas' health and statistics and take the new policy and replica list (removed replicas
+	 * drain, new ones join in slow start, a new weight applies at once); new pools start as at
+	 * startup; removed pools are dropped (the validation made sure no route names them; requests in
+	 * flight keep their pool and finish). Health checks and discovery refreshes of changed pools are rescheduled.
+	 */
+	public synchronized void apply(GatewayConfig next) {
+		Map<String, PoolConfig> before = configs;
+		Map<String, PoolHealth> built = new LinkedHashMap<>();
+		next.pools().forEach((name, pc) -> {
+			PoolHealth pool = pools.get(name);
+			PoolConfig old = before.get(name);
+			if (pool == null) {
+				built.put(name, new PoolHealth(name, pc.policy(), environment, replicasOf(pc)));
+				return;
+			}
+			// an operator's detect-only switch (admin endpoint) outlives a change that leaves the configured value alone
+			HealthPolicy policy = old != null && old.policy().detectOnly() == pc.policy().detectOnly()
+					? pc.policy().withDetectOnly(pool.policy().detectOnly()) : pc.policy();
+			List<Replica> replicas = pc.fromDiscovery() ? discover(pc) : pc.replicas();
+			pool.reconfigure(policy, replicas != null ? replicas : pool.replicas().stream().map(ReplicaHealth::replica).toList());
+			built.put(name, pool);
 		});
+		pools = java.util.Collections.unmodifiableMap(built);
+		configs = next.pools();
+		if (running) {
+			before.forEach((name, old) -> {
+				if (!old.equals(next.pools().get(name))) {
+					unschedule(name);
+				}
+			});
+			next.pools().forEach((name, pc) -> {
+				if (!pc.equals(before.get(name))) {
+					schedule(name, pc, built.get(name));
+				}
+			});
+		}
+		wakeTicks();
 	}
 
 	/** The gateway's default environment for pools: system ticker and clock, and the given breaker factory. */
@@ -120,18 +173,28 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 		running = true;
 		wakeTicks();
 		scheduler.scheduleAtFixedRate(() -> everySecond.forEach(PoolRegistry::safely), 1, 1, TimeUnit.SECONDS);
-		configs.forEach((name, pc) -> {
-			PoolHealth pool = pools.get(name);
-			if (pc.healthCheck().enabled()) {
-				long every = pc.healthCheck().interval().toMillis();
-				scheduler.scheduleAtFixedRate(() -> safely(() -> checks.checkAll(pool, pc.healthCheck())), 0, every,
-						TimeUnit.MILLISECONDS);
-			}
-			if (pc.fromDiscovery()) {
-				long every = pc.discoveryRefresh().toMillis();
-				scheduler.scheduleAtFixedRate(() -> safely(() -> refresh(pc, pool)), every, every, TimeUnit.MILLISECONDS);
-			}
-		});
+		configs.forEach((name, pc) -> schedule(name, pc, pools.get(name)));
+	}
+
+	private void schedule(String name, PoolConfig pc, PoolHealth pool) {
+		List<ScheduledFuture<?>> tasks = new ArrayList<>();
+		if (pc.healthCheck().enabled()) {
+			long every = pc.healthCheck().interval().toMillis();
+			tasks.add(scheduler.scheduleAtFixedRate(() -> safely(() -> checks.checkAll(pool, pc.healthCheck())), 0, every,
+					TimeUnit.MILLISECONDS));
+		}
+		if (pc.fromDiscovery()) {
+			long every = pc.discoveryRefresh().toMillis();
+			tasks.add(scheduler.scheduleAtFixedRate(() -> safely(() -> refresh(pc, pool)), every, every, TimeUnit.MILLISECONDS));
+		}
+		schedules.put(name, tasks);
+	}
+
+	private void unschedule(String name) {
+		List<ScheduledFuture<?>> tasks = schedules.remove(name);
+		if (tasks != null) {
+			tasks.forEach(t -> t.cancel(false));
+		}
 	}
 
 	private void refresh(PoolConfig pc, PoolHealth pool) {
@@ -162,9 +225,10 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 		try {
 			s.execute(() -> {
 				refreshQueued.set(false);
+				Map<String, PoolHealth> now = pools;
 				configs.forEach((name, pc) -> {
-					if (pc.fromDiscovery()) {
-						safely(() -> refresh(pc, pools.get(name)));
+					if (pc.fromDiscovery() && now.get(name) != null) {
+						safely(() -> refresh(pc, now.get(name)));
 					}
 				});
 			});
@@ -181,10 +245,14 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 	 */
 	private void tick() {
 		boolean waiting = false;
+		Map<String, PoolConfig> settings = configs;
 		for (Map.Entry<String, PoolHealth> e : pools.entrySet()) {
 			PoolHealth pool = e.getValue();
+			PoolConfig pc = settings.get(e.getKey());
 			safely(pool::tick);
-			safely(() -> outOfRotation(pool, configs.get(e.getKey())));
+			if (pc != null) {
+				safely(() -> outOfRotation(pool, pc));
+			}
 			waiting |= pool.awaitsTime();
 		}
 		if (waiting) {

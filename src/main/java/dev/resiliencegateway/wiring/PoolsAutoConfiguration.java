@@ -49,14 +49,18 @@ public class PoolsAutoConfiguration {
 	@Bean
 	GatewayConfig gatewayConfig(GatewayProperties properties, Environment environment,
 			ObjectProvider<DiscoveryClient> discoveryClient) {
-		DiscoveryClient discovery = discoveryClient.getIfAvailable();
-		boolean isStatic = discovery == null || isStatic(discovery);
-		GatewayConfig config = GatewayConfigValidator.validate(properties, GatewayRoutes.of(environment),
-				service -> discovery != null && !discovery.getInstances(service).isEmpty(), isStatic);
+		GatewayConfig config = validate(properties, environment, discoveryClient.getIfAvailable());
 		log.info("Resilience Gateway: {} pool(s) {}, {} thread(s) serve requests", config.pools().size(),
 				config.pools().keySet(), Boolean.parseBoolean(environment.getProperty("spring.threads.virtual.enabled"))
 						&& Runtime.version().feature() >= 21 ? "virtual" : "platform");
 		return config;
+	}
+
+	/** The same checks at startup and for every configuration change (GatewayConfigReloader). */
+	static GatewayConfig validate(GatewayProperties properties, Environment environment, DiscoveryClient discovery) {
+		boolean isStatic = discovery == null || isStatic(discovery);
+		return GatewayConfigValidator.validate(properties, GatewayRoutes.of(environment),
+				service -> discovery != null && !discovery.getInstances(service).isEmpty(), isStatic);
 	}
 
 	private static boolean isStatic(DiscoveryClient discovery) {

@@ -81,4 +81,31 @@ class PoolHealthTest {
 		assertThat(f.replica(2).state()).isEqualTo(RECOVERING);
 	}
 
+	@Test
+	void aConfigurationChangeKeepsTheReplicasItKeepsWithANewWeightAndPolicy() {
+		PoolFixture f = new PoolFixture(3, HealthPolicy.DEFAULTS);
+		ReplicaHealth ejected = f.replica(0);
+		ReplicaHealth kept = f.replica(1);
+		f.fail(ejected, 5, Outcome.CONNECT_FAILURE);
+		f.succeed(kept, 7);
+		var one = ejected.replica();
+		var two = kept.replica();
+		var reweighed = new dev.resiliencegateway.pool.Replica(two.id(), two.uri(), 4);
+		var added = dev.resiliencegateway.pool.Replica.of(java.net.URI.create("http://orders-9.internal:8080"), 1);
+		HealthPolicy stricter = HealthPolicy.DEFAULTS.withSlowStart(java.time.Duration.ofSeconds(3));
+
+		f.pool.reconfigure(stricter, java.util.List.of(one, reweighed, added));
+
+		assertThat(f.pool.policy()).isEqualTo(stricter);
+		assertThat(f.pool.replicas()).hasSize(3);
+		assertThat(f.replica(0)).as("same health model").isSameAs(ejected);
+		assertThat(ejected.state()).as("an ejection outlives the change").isEqualTo(EJECTED);
+		assertThat(f.replica(1)).isSameAs(kept);
+		assertThat(kept.replica().weight()).isEqualTo(4);
+		assertThat(kept.availability().total(f.ticker.nanos())).as("statistics stay").isEqualTo(7);
+		assertThat(f.replica(2).state()).as("a new replica joins in slow start").isEqualTo(RECOVERING);
+		assertThat(f.pool.replicas()).extracting(r -> r.replica().id()).doesNotContain("orders-3.internal:8080");
+		assertThat(f.pool.snapshot().routable()).doesNotContain(ejected);
+	}
+
 }

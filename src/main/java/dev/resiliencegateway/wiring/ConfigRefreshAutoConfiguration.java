@@ -1,0 +1,230 @@
+package dev.resiliencegateway.wiring;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.cloud.autoconfigure.RefreshAutoConfiguration;
+import org.springframework.cloud.client.discovery.DiscoveryClient;
+import org.springframework.cloud.context.environment.EnvironmentChangeEvent;
+import org.springframework.cloud.context.refresh.ConfigDataContextRefresher;
+import org.springframework.cloud.context.scope.refresh.RefreshScope;
+import org.springframework.cloud.util.ConditionalOnBootstrapDisabled;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.Ordered;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.Environment;
+import org.springframework.core.env.MutablePropertySources;
+import org.springframework.core.env.PropertySource;
+
+import dev.resiliencegateway.config.GatewayConfig;
+import dev.resiliencegateway.config.GatewayConfigValidator.RouteRef;
+import dev.resiliencegateway.config.GatewayProperties;
+import dev.resiliencegateway.config.GatewayRoutes;
+import dev.resiliencegateway.config.InvalidConfigurationException;
+import dev.resiliencegateway.exchange.ResilientExchange;
+
+/**
+ * Pools and route policies change without a restart: Spring Cloud's context refresh
+ * ({@code POST /actuator/refresh} with the operator credential, or a Spring Cloud Kubernetes
+ * ConfigMap reload) rereads the configuration; the gateway checks it exactly as at startup and
+ * applies it, or refuses it whole.
+ *
+ * <p>A refused change must leave nothing behind: Spring Cloud updates the environment first and
+ * then rebuilds refresh-scoped beans (Gateway MVC's routes among them) from it, so a change checked
+ * only afterwards would have its routes built anyway. The context refresher here checks the new
+ * environment before anyone sees it and puts the old property sources back when it is invalid; the
+ * refresh then fails with the same message as at startup (problem+json 422 on the refresh
+ * endpoint, one ERROR line) and the running configuration stays.
+ */
+@AutoConfiguration(before = RefreshAutoConfiguration.class, after = ExchangeAutoConfiguration.class)
+@ConditionalOnClass(RefreshScope.class)
+@ConditionalOnProperty(name = "spring.cloud.refresh.enabled", matchIfMissing = true)
+public class ConfigRefreshAutoConfiguration {
+
+	private static final Logger log = LoggerFactory.getLogger(ConfigRefreshAutoConfiguration.class);
+
+	@Bean
+	GatewayConfigReloader gatewayConfigReloader(GatewayConfig config, GatewayProperties properties,
+			PoolRegistry pools, ObjectProvider<ResilientExchange> exchange, ObjectProvider<DiscoveryClient> discovery,
+			Environment environment) {
+		return new GatewayConfigReloader(config, properties, pools, exchange, discovery, environment);
+	}
+
+	/** Takes the place of Spring Cloud's own (same class, plus the check); not with a bootstrap context. */
+	@Bean
+	@ConditionalOnBootstrapDisabled
+	ConfigDataContextRefresher configDataContextRefresher(ConfigurableApplicationContext context, RefreshScope scope,
+			GatewayConfigReloader reloader) {
+		return new CheckingContextRefresher(context, scope, reloader);
+	}
+
+	static final class CheckingContextRefresher extends ConfigDataContextRefresher {
+
+		private final GatewayConfigReloader reloader;
+
+		CheckingContextRefresher(ConfigurableApplicationContext context, RefreshScope scope,
+				GatewayConfigReloader reloader) {
+			super(context, scope);
+			this.reloader = reloader;
+		}
+
+		@Override
+		protected void updateEnvironment() {
+			ConfigurableEnvironment environment = getContext().getEnvironment();
+			MutablePropertySources sources = environment.getPropertySources();
+			List<PropertySource<?>> before = sources.stream().toList();
+			super.updateEnvironment();
+			try {
+				reloader.load(environment);
+			}
+			catch (InvalidConfigurationException rejected) {
+				List<PropertySource<?>> after = new ArrayList<>(sources.stream().toList());
+				after.forEach(source -> sources.remove(source.getName()));
+				before.forEach(sources::addLast);
+				log.error("Configuration change refused; the running configuration stays: {}", rejected.getMessage());
+				throw rejected;
+			}
+		}
+
+	}
+
+	/**
+	 * Applies a changed configuration (after the environment changed, before Gateway MVC rebuilds
+	 * its routes): the pools take their new replicas and policies, the exchange its new route
+	 * policies. Settings read once at startup (Tomcat's limits, the upstream connection pool, trusted
+	 * proxies, stores, admin credential, access log) are logged as waiting for a restart.
+	 */
+	public static final class GatewayConfigReloader implements ApplicationListener<EnvironmentChangeEvent>, Ordered {
+
+		private final PoolRegistry pools;
+
+		private final ObjectProvider<ResilientExchange> exchange;
+
+		private final ObjectProvider<DiscoveryClient> discovery;
+
+		private final Environment environment;
+
+		private final GatewayConfig startup;
+
+		private final GatewayProperties startupProperties;
+
+		private volatile GatewayConfig current;
+
+		GatewayConfigReloader(GatewayConfig config, GatewayProperties properties, PoolRegistry pools,
+				ObjectProvider<ResilientExchange> exchange, ObjectProvider<DiscoveryClient> discovery,
+				Environment environment) {
+			this.startup = config;
+			this.current = config;
+			this.startupProperties = properties;
+			this.pools = pools;
+			this.exchange = exchange;
+			this.discovery = discovery;
+			this.environment = environment;
+		}
+
+		/** The configuration running now. */
+		public GatewayConfig current() {
+			return current;
+		}
+
+		/** Binds and checks the configuration as the environment holds it now; throws as startup would. */
+		GatewayConfig load(Environment env) {
+			return PoolsAutoConfiguration.validate(bind(env), env, discovery.getIfAvailable());
+		}
+
+		private static GatewayProperties bind(Environment env) {
+			try {
+				return Binder.get(env).bindOrCreate("resilience.gateway", GatewayProperties.class);
+			}
+			catch (BindException e) {
+				Throwable cause = e.getCause();
+				while (cause != null && cause.getCause() != null) {
+					cause = cause.getCause();
+				}
+				String key = e.getProperty() != null ? e.getProperty().getName().toString() : e.getName().toString();
+				Object value = e.getProperty() != null ? e.getProperty().getValue() : null;
+				throw new InvalidConfigurationException(key, value,
+						"a value of type " + e.getTarget().getType() + (cause != null ? " (" + cause.getMessage() + ")" : ""));
+			}
+		}
+
+		@Override
+		public int getOrder() {
+			return Ordered.HIGHEST_PRECEDENCE; // before Spring Cloud's rebinder and anything else that reads it
+		}
+
+		@Override
+		public synchronized void onApplicationEvent(EnvironmentChangeEvent event) {
+			GatewayConfig next;
+			try {
+				next = load(environment);
+			}
+			catch (InvalidConfigurationException rejected) {
+				// only with a context refresher that did not check first (a bootstrap context): failing
+				// here still stops the refresh before Gateway MVC rebuilds its routes
+				log.error("Configuration change refused; the running configuration stays: {}", rejected.getMessage());
+				throw rejected;
+			}
+			Set<String> routeIds = new LinkedHashSet<>();
+			for (RouteRef route : GatewayRoutes.of(environment)) {
+				routeIds.add(route.id());
+			}
+			pools.apply(next);
+			ResilientExchange e = exchange.getIfAvailable();
+			if (e != null) {
+				e.reconfigure(next, routeIds);
+			}
+			restartOnly(next, bind(environment)).forEach(key -> log.warn(
+					"Configuration change: {} changed; it is read at startup and applies at the next restart", key));
+			log.info("Configuration change applied: {} pool(s) {}, {} route(s)", next.pools().size(), next.pools().keySet(),
+					routeIds.size());
+			current = next;
+		}
+
+		/** The keys that changed since startup but are only read then. */
+		private List<String> restartOnly(GatewayConfig next, GatewayProperties props) {
+			List<String> keys = new ArrayList<>();
+			String p = "resilience.gateway.";
+			if (!Objects.equals(props.trustedProxies(), startupProperties.trustedProxies())) {
+				keys.add(p + "trusted-proxies");
+			}
+			if (next.decisionHeaders() != startup.decisionHeaders()) {
+				keys.add(p + "decision-headers");
+			}
+			if (!next.upstream().equals(startup.upstream())) {
+				keys.add(p + "upstream");
+			}
+			if (!next.edge().equals(startup.edge())) {
+				keys.add(p + "edge");
+			}
+			if (!props.admin().equals(startupProperties.admin())) {
+				keys.add(p + "admin");
+			}
+			if (!props.idempotency().equals(startupProperties.idempotency())) {
+				keys.add(p + "idempotency");
+			}
+			if (!props.rateLimits().equals(startupProperties.rateLimits())) {
+				keys.add(p + "rate-limits");
+			}
+			if (!props.accessLog().equals(startupProperties.accessLog())) {
+				keys.add(p + "access-log");
+			}
+			return keys;
+		}
+
+	}
+
+}
