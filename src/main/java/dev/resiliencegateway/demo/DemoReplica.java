@@ -146,8 +146,9 @@ public final class DemoReplica implements AutoCloseable {
 		return boundPort;
 	}
 
+	/** Its base URL: on its bind address (127.0.0.1 when bound to every interface). */
 	public String url() {
-		return "http://127.0.0.1:" + port();
+		return "http://" + ("0.0.0.0".equals(bindAddress) ? "127.0.0.1" : bindAddress) + ":" + port();
 	}
 
 	public void setMode(Mode mode) {

@@ -143,14 +143,16 @@ class KubernetesManifestsTest {
 		// the ConfigMap's application.yml, mounted as the Deployment mounts it, read as the Deployment says
 		Map<String, Object> data = (Map<String, Object>) byKind("ConfigMap").get("data");
 		Files.writeString(dir.resolve("application.yml"), (String) data.get("application.yml"));
-		try (org.springframework.context.ConfigurableApplicationContext context = org.springframework.boot.SpringApplication
-			.run(dev.resiliencegateway.GatewayApplication.class, "--spring.profiles.active=kubernetes",
-					"--spring.config.additional-location=optional:file:" + dir + "/", "--server.port=0",
-					"--management.server.port=0", "--spring.main.banner-mode=off",
-					// the example's replicas are cluster host names: nothing is sent to them from a test
-					"--resilience.gateway.pools.orders.health-check.enabled=false")) {
+		// and a cluster: an API server (fabric8's mock) where Service "orders" has three ready pods
+		io.fabric8.kubernetes.client.server.mock.KubernetesMockServer api = new io.fabric8.kubernetes.client.server.mock.KubernetesMockServer(
+				new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(), new java.util.HashMap<>(),
+				new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
+		api.init(java.net.InetAddress.getByName("127.0.0.1"), 0);
+		try (io.fabric8.kubernetes.client.NamespacedKubernetesClient kubectl = api.createClient();
+				org.springframework.context.ConfigurableApplicationContext context = startFromConfigMap(dir, kubectl)) {
 			assertThat(context.getEnvironment().getProperty("management.server.address")).isEqualTo("0.0.0.0");
-			assertThat(context.getBean(dev.resiliencegateway.wiring.PoolRegistry.class).pool("orders").replicas()).hasSize(3);
+			assertThat(context.getBean(dev.resiliencegateway.wiring.PoolRegistry.class).pool("orders").replicas())
+				.as("the pool is the Service's ready pods").hasSize(3);
 			// every key of the example is one the gateway reads (a misspelt key would be ignored silently)
 			assertThat(context.getBean(GatewayConfig.class).pools().get("orders").healthCheck().interval()).isEqualTo(java.time.Duration.ofSeconds(2));
 			assertThat(context.getBean(GatewayConfig.class).routes().get("orders").hedge()).isTrue();
@@ -164,6 +166,35 @@ class KubernetesManifestsTest {
 				assertThat(r.body()).as(probe).contains("\"status\":\"UP\"");
 			}
 		}
+		finally {
+			api.destroy();
+		}
+	}
+
+	private static org.springframework.context.ConfigurableApplicationContext startFromConfigMap(Path dir,
+			io.fabric8.kubernetes.client.NamespacedKubernetesClient kubectl) {
+		kubectl.services().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.ServiceBuilder()
+			.withNewMetadata().withName("orders").withNamespace("shop").endMetadata()
+			.withNewSpec().addNewPort().withName("http").withPort(8080).endPort().endSpec()
+			.build()).create();
+		kubectl.endpoints().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.EndpointsBuilder()
+			.withNewMetadata().withName("orders").withNamespace("shop").endMetadata()
+			.addNewSubset()
+			.addNewAddress().withIp("127.0.0.2").endAddress()
+			.addNewAddress().withIp("127.0.0.3").endAddress()
+			.addNewAddress().withIp("127.0.0.4").endAddress()
+			.addNewPort().withName("http").withPort(8080).endPort()
+			.endSubset()
+			.build()).create();
+		return org.springframework.boot.SpringApplication.run(dev.resiliencegateway.GatewayApplication.class,
+				"--spring.profiles.active=kubernetes", "--spring.config.additional-location=optional:file:" + dir + "/",
+				"--server.port=0", "--management.server.port=0", "--spring.main.banner-mode=off",
+				// what Spring Boot detects in a pod, and the API server a pod would find by itself
+				"--spring.main.cloud-platform=kubernetes",
+				"--spring.cloud.kubernetes.client.master-url=" + kubectl.getConfiguration().getMasterUrl(),
+				"--spring.cloud.kubernetes.client.namespace=shop",
+				// the pods are loopback addresses where nothing listens: no checks sent there from a test
+				"--resilience.gateway.pools.orders.health-check.enabled=false");
 	}
 
 	@SuppressWarnings("unchecked")
