@@ -2,6 +2,8 @@ package dev.resiliencegateway.checks;
 
 import java.net.URI;
 import java.net.http.HttpClient;
+
+import javax.net.ssl.SSLContext;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -37,13 +39,27 @@ public final class ActiveHealthChecks implements AutoCloseable {
 
 	private final Set<ReplicaHealth> inFlight = ConcurrentHashMap.newKeySet();
 
+	/** One client per pool TLS setting (an https pool with its own SSL bundle), sharing the two threads. */
+	private final Map<SSLContext, HttpClient> tlsClients = new ConcurrentHashMap<>();
+
 	public ActiveHealthChecks() {
-		this.http = HttpClient.newBuilder()
+		this.http = client(null);
+	}
+
+	private HttpClient client(SSLContext tls) {
+		HttpClient.Builder b = HttpClient.newBuilder()
 			.version(HttpClient.Version.HTTP_1_1)
 			.followRedirects(HttpClient.Redirect.NEVER)
 			.connectTimeout(Duration.ofSeconds(1))
-			.executor(executor)
-			.build();
+			.executor(executor);
+		if (tls != null) {
+			b.sslContext(tls);
+		}
+		return b.build();
+	}
+
+	private HttpClient http(SSLContext tls) {
+		return tls == null ? http : tlsClients.computeIfAbsent(tls, this::client);
 	}
 
 	/**
@@ -51,15 +67,24 @@ public final class ActiveHealthChecks implements AutoCloseable {
 	 * out: it is rechecked on its own schedule ({@link #check}, {@link ReplicaHealth#recheckDue}).
 	 */
 	public void checkAll(PoolHealth pool, HealthCheckSettings settings) {
+		checkAll(pool, settings, null);
+	}
+
+	/** @param tls the pool's TLS to its https replicas, {@code null} for the JDK's defaults */
+	public void checkAll(PoolHealth pool, HealthCheckSettings settings, SSLContext tls) {
 		for (ReplicaHealth replica : pool.replicas()) {
 			if (replica.state() != ReplicaState.DOWN) {
-				check(replica, settings);
+				check(replica, settings, tls);
 			}
 		}
 	}
 
-	/** Starts a check of one replica, unless one is in flight; returns at once. */
 	public void check(ReplicaHealth replica, HealthCheckSettings settings) {
+		check(replica, settings, null);
+	}
+
+	/** Starts a check of one replica, unless one is in flight; returns at once. */
+	public void check(ReplicaHealth replica, HealthCheckSettings settings, SSLContext tls) {
 		if (!inFlight.add(replica)) {
 			return;
 		}
@@ -76,7 +101,7 @@ public final class ActiveHealthChecks implements AutoCloseable {
 			replica.onHealthCheck(HealthVerdict.DOWN, "bad health check URL: " + e.getMessage());
 			return;
 		}
-		http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
+		http(tls).sendAsync(request, HttpResponse.BodyHandlers.ofString()).whenComplete((response, error) -> {
 			try {
 				if (error != null) {
 					Throwable cause = error.getCause() != null ? error.getCause() : error;
@@ -99,6 +124,10 @@ public final class ActiveHealthChecks implements AutoCloseable {
 	 * probe slot keeps probes of one replica from overlapping.
 	 */
 	public void probe(ReplicaHealth replica, String path, Duration timeout) {
+		probe(replica, path, timeout, null);
+	}
+
+	public void probe(ReplicaHealth replica, String path, Duration timeout, SSLContext tls) {
 		HttpRequest request;
 		try {
 			request = HttpRequest.newBuilder(URI.create(replica.replica().uri() + path)).timeout(timeout).GET().build();
@@ -107,7 +136,7 @@ public final class ActiveHealthChecks implements AutoCloseable {
 			replica.endSyntheticProbe(false, "bad probe URL: " + e.getMessage());
 			return;
 		}
-		http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
+		http(tls).sendAsync(request, HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
 			if (error != null) {
 				Throwable cause = error.getCause() != null ? error.getCause() : error;
 				replica.endSyntheticProbe(false, "GET " + path + ": " + cause.getClass().getSimpleName());

@@ -76,11 +76,23 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	 */
 	/** @param probePath the synthetic probe's path, or {@code null}: probes ride on requests only */
 	public record PoolConfig(String name, List<Replica> replicas, String serviceId, Duration discoveryRefresh,
-			HealthCheckSettings healthCheck, HealthPolicy policy, String probePath, int maxConcurrentPerReplica) {
+			HealthCheckSettings healthCheck, HealthPolicy policy, String probePath, int maxConcurrentPerReplica,
+			TlsSettings tls) {
 
 		public boolean fromDiscovery() {
 			return replicas == null;
 		}
+	}
+
+	/**
+	 * TLS to a pool's https replicas.
+	 *
+	 * @param bundle the SSL bundle's name, or {@code null} for the JDK's trusted CAs and no client certificate
+	 */
+	public record TlsSettings(String bundle, boolean verifyHostname) {
+
+		public static final TlsSettings DEFAULT = new TlsSettings(null, true);
+
 	}
 
 	public record HealthCheckSettings(boolean enabled, String path, Duration interval, Duration timeout) {

@@ -20,6 +20,7 @@ import java.util.function.Predicate;
 import dev.resiliencegateway.config.GatewayConfig.HealthCheckSettings;
 import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
+import dev.resiliencegateway.config.GatewayConfig.TlsSettings;
 import dev.resiliencegateway.idempotency.IdempotencyPolicy;
 import dev.resiliencegateway.limits.RateLimitPolicy;
 import dev.resiliencegateway.config.GatewayConfig.UpstreamSettings;
@@ -161,7 +162,7 @@ public final class GatewayConfigValidator {
 	private static GatewayProperties.Pool emptyPool() {
 		return new GatewayProperties.Pool(null, null, null, new GatewayProperties.HealthCheck(null, null, null, null, null, null),
 				new GatewayProperties.Outlier(null, null, null, null, null, null, null, null, null), new GatewayProperties.SlowStart(null, null),
-				null, null);
+				null, null, new GatewayProperties.Tls(null, null));
 	}
 
 	private static PoolConfig pool(String name, GatewayProperties.Pool pool, Predicate<String> discoverable,
@@ -240,10 +241,22 @@ public final class GatewayConfigValidator {
 				atLeast(key + ".health-check.unhealthy-threshold", hc.unhealthyThreshold(), d.unhealthyThreshold(), 1),
 				atLeast(key + ".health-check.healthy-threshold", hc.healthyThreshold(), d.healthyThreshold(), 1),
 				percent(key + ".outlier.failure-outlier-percent", o.failureOutlierPercent(), d.failureOutlierPercent()));
+		GatewayProperties.Tls t = pool.tls();
+		TlsSettings tls = new TlsSettings(t.bundle() == null || t.bundle().isBlank() ? null : t.bundle(),
+				t.verifyHostname() == null || t.verifyHostname());
+		if (tls.bundle() != null && replicas != null) {
+			for (int i = 0; i < replicas.size(); i++) {
+				if (!"https".equalsIgnoreCase(replicas.get(i).uri().getScheme())) {
+					// a bundle on a plain-text pool would be a silent downgrade: say so
+					throw new InvalidConfigurationException(key + ".replicas[" + i + "].url", replicas.get(i).uri().toString(),
+							"an https URL (the pool names SSL bundle '" + tls.bundle() + "' in " + key + ".tls.bundle)");
+				}
+			}
+		}
 		return new PoolConfig(name, replicas, serviceId,
 				positive(key + ".discovery-refresh", pool.discoveryRefresh(), DEFAULT_DISCOVERY_REFRESH), check, policy, probePath,
 				atLeast(key + ".max-concurrent-per-replica", pool.maxConcurrentPerReplica(),
-						DEFAULT_MAX_CONCURRENT_PER_REPLICA, 1));
+						DEFAULT_MAX_CONCURRENT_PER_REPLICA, 1), tls);
 	}
 
 	private static RoutePolicy route(String key, GatewayProperties.Route r, RoutePolicy d) {

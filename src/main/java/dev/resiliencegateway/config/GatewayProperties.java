@@ -127,7 +127,18 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 */
 	public record Pool(List<ReplicaEntry> replicas, String serviceId, Duration discoveryRefresh,
 			@DefaultValue HealthCheck healthCheck, @DefaultValue Outlier outlier, @DefaultValue SlowStart slowStart,
-			Integer panicThresholdPercent, Integer maxConcurrentPerReplica) {
+			Integer panicThresholdPercent, Integer maxConcurrentPerReplica, @DefaultValue Tls tls) {
+	}
+
+	/**
+	 * How the gateway talks TLS to the pool's {@code https://} replicas (requests and health checks).
+	 *
+	 * @param bundle a Spring Boot SSL bundle ({@code spring.ssl.bundle.pem.NAME} or {@code .jks.NAME}):
+	 * its trust store decides which replica certificates are trusted, its key store (if any) is the
+	 * client certificate for mutual TLS (default: none, the JDK's trusted CAs and no client certificate)
+	 * @param verifyHostname the replica's certificate must name the host of its URL (default true)
+	 */
+	public record Tls(String bundle, Boolean verifyHostname) {
 	}
 
 	/**

@@ -40,8 +40,8 @@ final class Attempt {
 	Attempt send(UpstreamClient client, ExchangeRequest request, long timeoutNanos, boolean atMostOnce) {
 		t0 = route.ticker.nanos();
 		replica.load().begin(t0);
-		UpstreamClient.Call c = client.prepare(replica.replica(), request.method, request.target, request.headers,
-				request.body, timeoutNanos);
+		UpstreamClient.Call c = client.prepare(route.pool.name(), replica.replica(), request.method, request.target,
+				request.headers, request.body, timeoutNanos);
 		if (c == null) {
 			result = Result.failed(Outcome.CANCELLED, "malformed request target " + request.target);
 			return this;

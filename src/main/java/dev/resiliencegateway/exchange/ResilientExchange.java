@@ -275,7 +275,7 @@ public final class ResilientExchange {
 					? hedging.race(r, attempt, perTry, () -> choose(r, false, ticker.nanos()))
 					: attempt.send(client, r, perTry, !r.idempotent);
 			UpstreamClient.Result result = done.result;
-			if (result.answered() || result.failure() != Outcome.CONNECT_FAILURE) {
+			if (result.answered() || (result.failure() != Outcome.CONNECT_FAILURE && result.failure() != Outcome.TLS_FAILURE)) {
 				r.maybeSent = true;
 			}
 			ClientBodyException clientFailure = r.body.clientFailure();

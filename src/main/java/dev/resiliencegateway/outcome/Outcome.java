@@ -16,6 +16,12 @@ public enum Outcome {
 	UPSTREAM_5XX,
 	/** No connection could be made: nothing reached the replica, so any method may be retried. */
 	CONNECT_FAILURE,
+	/**
+	 * The TLS handshake failed: the replica's certificate is not trusted or does not name it, or it
+	 * refused the gateway's client certificate. Nothing was sent (any method may be retried), but
+	 * unlike a refused connection the replica is there and answering wrongly: a 502, not a 503.
+	 */
+	TLS_FAILURE,
 	/** The replica did not answer in time (per-try timeout or idle read timeout). */
 	TIMEOUT,
 	/** The connection was reset or closed before a complete response. */

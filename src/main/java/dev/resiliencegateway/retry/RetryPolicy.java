@@ -29,7 +29,7 @@ public final class RetryPolicy {
 	public static boolean mayRetry(Outcome outcome, boolean idempotent, boolean replayable, boolean bodySent) {
 		return switch (outcome) {
 			case SUCCESS, CANCELLED, OUTRUN -> false;
-			case CONNECT_FAILURE -> replayable || !bodySent;
+			case CONNECT_FAILURE, TLS_FAILURE -> replayable || !bodySent;
 			case UPSTREAM_5XX, TIMEOUT, RESET -> idempotent && replayable;
 		};
 	}

@@ -90,7 +90,8 @@ public record RetryRule(int maxAttempts, long maxRetryAfterNanos, Backoff backof
 			return new RetryDecision.GiveUp(ended.failure(), false);
 		}
 		long wait = retryAfter >= 0 ? retryAfter
-				: ended.failure() == Outcome.CONNECT_FAILURE ? 0 : backoff.delayNanos(request.attempts(), random);
+				: ended.failure() == Outcome.CONNECT_FAILURE || ended.failure() == Outcome.TLS_FAILURE ? 0
+						: backoff.delayNanos(request.attempts(), random);
 		if (now + wait >= request.deadline()) {
 			return new RetryDecision.GiveUp(Outcome.TIMEOUT, true);
 		}

@@ -14,6 +14,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.cloud.autoconfigure.RefreshAutoConfiguration;
 import org.springframework.cloud.client.discovery.DiscoveryClient;
 import org.springframework.cloud.context.environment.EnvironmentChangeEvent;
@@ -59,8 +60,8 @@ public class ConfigRefreshAutoConfiguration {
 	@Bean
 	GatewayConfigReloader gatewayConfigReloader(GatewayConfig config, GatewayProperties properties,
 			PoolRegistry pools, ObjectProvider<ResilientExchange> exchange, ObjectProvider<DiscoveryClient> discovery,
-			Environment environment) {
-		return new GatewayConfigReloader(config, properties, pools, exchange, discovery, environment);
+			ObjectProvider<SslBundles> bundles, Environment environment) {
+		return new GatewayConfigReloader(config, properties, pools, exchange, discovery, bundles, environment);
 	}
 
 	/** Takes the place of Spring Cloud's own (same class, plus the check); not with a bootstrap context. */
@@ -115,6 +116,8 @@ public class ConfigRefreshAutoConfiguration {
 
 		private final ObjectProvider<DiscoveryClient> discovery;
 
+		private final ObjectProvider<SslBundles> bundles;
+
 		private final Environment environment;
 
 		private final GatewayConfig startup;
@@ -125,8 +128,9 @@ public class ConfigRefreshAutoConfiguration {
 
 		GatewayConfigReloader(GatewayConfig config, GatewayProperties properties, PoolRegistry pools,
 				ObjectProvider<ResilientExchange> exchange, ObjectProvider<DiscoveryClient> discovery,
-				Environment environment) {
+				ObjectProvider<SslBundles> bundles, Environment environment) {
 			this.startup = config;
+			this.bundles = bundles;
 			this.current = config;
 			this.startupProperties = properties;
 			this.pools = pools;
@@ -142,7 +146,7 @@ public class ConfigRefreshAutoConfiguration {
 
 		/** Binds and checks the configuration as the environment holds it now; throws as startup would. */
 		GatewayConfig load(Environment env) {
-			return PoolsAutoConfiguration.validate(bind(env), env, discovery.getIfAvailable());
+			return PoolsAutoConfiguration.validate(bind(env), env, discovery.getIfAvailable(), bundles.getIfAvailable());
 		}
 
 		private static GatewayProperties bind(Environment env) {

@@ -85,8 +85,8 @@ public class ExchangeAutoConfiguration {
 
 	@Bean(destroyMethod = "close")
 	@ConditionalOnMissingBean
-	UpstreamClient upstreamClient(GatewayConfig config) {
-		return new HttpUpstreamClient(config.upstream());
+	UpstreamClient upstreamClient(GatewayConfig config, UpstreamTlsSettings tls) {
+		return new HttpUpstreamClient(config.upstream(), tls::forPool);
 	}
 
 	@Bean(destroyMethod = "close")

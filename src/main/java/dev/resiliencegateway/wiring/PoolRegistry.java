@@ -68,6 +68,14 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 
 	private volatile boolean running;
 
+	/** Each pool's TLS for its https replicas' checks and probes ({@code null}: the JDK's defaults). */
+	private volatile java.util.function.Function<String, javax.net.ssl.SSLContext> tlsOfPool = pool -> null;
+
+	/** Where checks and probes of https replicas find their pool's TLS settings (before {@link #start}). */
+	public void setTls(java.util.function.Function<String, javax.net.ssl.SSLContext> tlsOfPool) {
+		this.tlsOfPool = tlsOfPool;
+	}
+
 	/** Whether a tick is scheduled; ticks stop while no replica waits for a time (EJECTED, PROBING, RECOVERING). */
 	private final AtomicBoolean ticking = new AtomicBoolean();
 
@@ -180,7 +188,7 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 		List<ScheduledFuture<?>> tasks = new ArrayList<>();
 		if (pc.healthCheck().enabled()) {
 			long every = pc.healthCheck().interval().toMillis();
-			tasks.add(scheduler.scheduleAtFixedRate(() -> safely(() -> checks.checkAll(pool, pc.healthCheck())), 0, every,
+			tasks.add(scheduler.scheduleAtFixedRate(() -> safely(() -> checks.checkAll(pool, pc.healthCheck(), tlsOfPool.apply(name))), 0, every,
 					TimeUnit.MILLISECONDS));
 		}
 		if (pc.fromDiscovery()) {
@@ -278,12 +286,12 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 	private void outOfRotation(PoolHealth pool, PoolConfig pc) {
 		if (pc.healthCheck().enabled()) {
 			for (ReplicaHealth r : pool.rechecksDue()) {
-				checks.check(r, pc.healthCheck());
+				checks.check(r, pc.healthCheck(), tlsOfPool.apply(pc.name()));
 			}
 		}
 		if (pc.probePath() != null) {
 			for (ReplicaHealth r : pool.claimOverdueProbes(TICK.toNanos())) {
-				checks.probe(r, pc.probePath(), pc.healthCheck().timeout());
+				checks.probe(r, pc.probePath(), pc.healthCheck().timeout(), tlsOfPool.apply(pc.name()));
 			}
 		}
 	}

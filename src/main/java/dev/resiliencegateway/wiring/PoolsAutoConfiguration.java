@@ -1,6 +1,7 @@
 package dev.resiliencegateway.wiring;
 
 import java.time.Duration;
+import java.util.Objects;
 import java.util.function.Function;
 
 import org.slf4j.Logger;
@@ -18,6 +19,8 @@ import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.boot.ssl.NoSuchSslBundleException;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.core.env.Environment;
 
 import dev.resiliencegateway.clock.Ticker;
@@ -25,6 +28,8 @@ import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfigValidator;
 import dev.resiliencegateway.config.GatewayRoutes;
 import dev.resiliencegateway.config.GatewayProperties;
+import dev.resiliencegateway.config.InvalidConfigurationException;
+import dev.resiliencegateway.exchange.transport.UpstreamTls;
 import dev.resiliencegateway.health.ReplicaEventSink;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -48,8 +53,8 @@ public class PoolsAutoConfiguration {
 
 	@Bean
 	GatewayConfig gatewayConfig(GatewayProperties properties, Environment environment,
-			ObjectProvider<DiscoveryClient> discoveryClient) {
-		GatewayConfig config = validate(properties, environment, discoveryClient.getIfAvailable());
+			ObjectProvider<DiscoveryClient> discoveryClient, ObjectProvider<SslBundles> bundles) {
+		GatewayConfig config = validate(properties, environment, discoveryClient.getIfAvailable(), bundles.getIfAvailable());
 		log.info("Resilience Gateway: {} pool(s) {}, {} thread(s) serve requests", config.pools().size(),
 				config.pools().keySet(), Boolean.parseBoolean(environment.getProperty("spring.threads.virtual.enabled"))
 						&& Runtime.version().feature() >= 21 ? "virtual" : "platform");
@@ -57,10 +62,24 @@ public class PoolsAutoConfiguration {
 	}
 
 	/** The same checks at startup and for every configuration change (GatewayConfigReloader). */
-	static GatewayConfig validate(GatewayProperties properties, Environment environment, DiscoveryClient discovery) {
+	static GatewayConfig validate(GatewayProperties properties, Environment environment, DiscoveryClient discovery,
+			SslBundles bundles) {
 		boolean isStatic = discovery == null || isStatic(discovery);
-		return GatewayConfigValidator.validate(properties, GatewayRoutes.of(environment),
+		GatewayConfig config = GatewayConfigValidator.validate(properties, GatewayRoutes.of(environment),
 				service -> discovery != null && !discovery.getInstances(service).isEmpty(), isStatic);
+		config.pools().forEach((name, pc) -> {
+			String bundle = pc.tls().bundle();
+			if (bundle != null) {
+				try {
+					Objects.requireNonNull(bundles, "no SSL bundles").getBundle(bundle);
+				}
+				catch (NoSuchSslBundleException | NullPointerException e) {
+					throw new InvalidConfigurationException("resilience.gateway.pools." + name + ".tls.bundle", bundle,
+							"the name of an SSL bundle defined under spring.ssl.bundle.pem.* or spring.ssl.bundle.jks.*");
+				}
+			}
+		});
+		return config;
 	}
 
 	private static boolean isStatic(DiscoveryClient discovery) {
@@ -92,14 +111,27 @@ public class PoolsAutoConfiguration {
 		return events::accept;
 	}
 
+	/** Each pool's TLS to its https replicas, from its SSL bundle; shared by the upstream client and the checks. */
+	@Bean
+	UpstreamTlsSettings upstreamTlsSettings(ObjectProvider<SslBundles> bundles) {
+		return new UpstreamTlsSettings(bundles.getIfAvailable());
+	}
+
 	@Bean
 	PoolRegistry poolRegistry(GatewayConfig config, Ticker ticker, ReplicaEventSink events,
-			CircuitBreakerRegistry breakers, ObjectProvider<DiscoveryClient> discovery) {
+			CircuitBreakerRegistry breakers, ObjectProvider<DiscoveryClient> discovery, UpstreamTlsSettings tls) {
 		if (breakers.getConfiguration(REPLICA_BREAKER_CONFIG).isEmpty()) {
 			breakers.addConfiguration(REPLICA_BREAKER_CONFIG, defaultReplicaBreaker());
 		}
 		Function<String, CircuitBreaker> factory = name -> breakers.circuitBreaker(name, REPLICA_BREAKER_CONFIG);
-		return new PoolRegistry(config, PoolRegistry.environment(ticker, events, factory), discovery.getIfAvailable());
+		PoolRegistry pools = new PoolRegistry(config, PoolRegistry.environment(ticker, events, factory),
+				discovery.getIfAvailable());
+		tls.setPools(pools);
+		pools.setTls(pool -> {
+			UpstreamTls t = tls.forPool(pool);
+			return t == null ? null : t.context();
+		});
+		return pools;
 	}
 
 	/**

@@ -9,7 +9,13 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.net.Socket;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+import javax.net.ssl.SSLSocket;
 import java.util.function.BiConsumer;
 import java.util.concurrent.TimeUnit;
 
@@ -19,6 +25,11 @@ import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.protocol.HttpClientContext;
+import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
+import org.apache.hc.client5.http.ssl.HostnameVerificationPolicy;
+import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
+import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
+import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
@@ -52,7 +63,7 @@ import dev.resiliencegateway.pool.Replica;
 public final class HttpUpstreamClient implements UpstreamClient {
 
 	/** A prepared request for one replica. */
-	private record HttpCall(Replica replica, HttpUriRequestBase request) implements Call {
+	private record HttpCall(Replica replica, HttpUriRequestBase request, UpstreamTls tls) implements Call {
 
 		@Override
 		public void cancel() {
@@ -122,8 +133,16 @@ public final class HttpUpstreamClient implements UpstreamClient {
 
 	private final CloseableHttpClient checkedClient;
 
+	/** Each pool's TLS to its https replicas; {@code null} for the JDK's trusted CAs with host names checked. */
+	private final Function<String, UpstreamTls> tlsOfPool;
+
 	public HttpUpstreamClient(UpstreamSettings settings) {
+		this(settings, pool -> null);
+	}
+
+	public HttpUpstreamClient(UpstreamSettings settings, Function<String, UpstreamTls> tlsOfPool) {
 		this.maxResponseHeaderSize = settings.maxResponseHeaderSize();
+		this.tlsOfPool = tlsOfPool;
 		this.connections = connectionManager(settings, TimeValue.ofSeconds(2));
 		this.client = client(settings, connections);
 		// Requests that must not reach a replica twice get their own pool, whose connections are checked
@@ -142,6 +161,7 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			.setPoolConcurrencyPolicy(PoolConcurrencyPolicy.LAX)
 			.setConnPoolPolicy(PoolReusePolicy.LIFO)
 			.setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).build())
+			.setTlsSocketStrategy(new PerPoolTls())
 			// a response head line or field count beyond these fails the attempt (502); the total size
 			// is checked after parsing (ResponseFraming), below Tomcat's buffer for relaying it
 			.setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
@@ -174,6 +194,12 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	@Override
 	public Call prepare(Replica replica, String method, String target, List<String> headers, RequestBody body,
 			long timeoutNanos) {
+		return prepare(null, replica, method, target, headers, body, timeoutNanos);
+	}
+
+	@Override
+	public Call prepare(String pool, Replica replica, String method, String target, List<String> headers,
+			RequestBody body, long timeoutNanos) {
 		HttpUriRequestBase request;
 		try {
 			request = new HttpUriRequestBase(method, URI.create(replica.uri().toString() + target));
@@ -192,7 +218,8 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		}
 		Timeout timeout = Timeout.of(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), TimeUnit.MILLISECONDS);
 		request.setConfig(RequestConfig.custom().setResponseTimeout(timeout).setConnectionRequestTimeout(timeout).build());
-		return new HttpCall(replica, request);
+		UpstreamTls tls = pool != null && "https".equalsIgnoreCase(replica.uri().getScheme()) ? tlsOfPool.apply(pool) : null;
+		return new HttpCall(replica, request, tls);
 	}
 
 	/**
@@ -204,6 +231,10 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		HttpUriRequestBase request = ((HttpCall) call).request();
 		HttpHost host = HttpHost.create(call.replica().uri());
 		HttpClientContext context = HttpClientContext.create();
+		UpstreamTls tls = ((HttpCall) call).tls();
+		if (tls != null) {
+			context.setAttribute(TLS_ATTRIBUTE, tls);
+		}
 		for (int stale = 0;; stale++) {
 			try {
 				ClassicHttpResponse response = (atMostOnce ? checkedClient : client).executeOpen(host, request, context);
@@ -249,8 +280,16 @@ public final class HttpUpstreamClient implements UpstreamClient {
 				&& (message.contains("reset") || message.contains("Broken pipe"));
 	}
 
-	/** Maps a failure of the upstream hop to an outcome; connect failures are only those where nothing was sent. */
+	/**
+	 * Maps a failure of the upstream hop to an outcome; connect failures are only those where nothing
+	 * was sent. A failed TLS handshake (an untrusted certificate, a name that does not match) comes
+	 * before any byte of the request too. (A client certificate the replica refuses shows only after
+	 * the request went out, in TLS 1.3: a reset.)
+	 */
 	static Outcome classify(Throwable e) {
+		if (e instanceof javax.net.ssl.SSLHandshakeException || e instanceof javax.net.ssl.SSLPeerUnverifiedException) {
+			return Outcome.TLS_FAILURE;
+		}
 		if (e instanceof ConnectTimeoutException || e instanceof ConnectException || e instanceof NoRouteToHostException
 				|| e instanceof UnknownHostException
 				|| e instanceof org.apache.hc.core5.http.ConnectionRequestTimeoutException) {
@@ -265,6 +304,35 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	private static String describe(Throwable e) {
 		String msg = e.getMessage();
 		return e.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+	}
+
+	/** Where {@link #execute} leaves the attempt's {@link UpstreamTls} for {@link PerPoolTls}. */
+	private static final String TLS_ATTRIBUTE = "resilience.gateway.upstream-tls";
+
+	/**
+	 * The TLS handshake of a new connection, with the settings of the pool whose request opens it:
+	 * HttpClient takes one TLS strategy per connection manager, the gateway has one manager for every
+	 * pool. (A pooled connection is keyed by host and port: two pools that name the same replica
+	 * address with different TLS settings would share connections.)
+	 */
+	private static final class PerPoolTls implements TlsSocketStrategy {
+
+		private final TlsSocketStrategy standard = DefaultClientTlsStrategy.createDefault();
+
+		private final Map<UpstreamTls, TlsSocketStrategy> strategies = new ConcurrentHashMap<>();
+
+		@Override
+		public SSLSocket upgrade(Socket socket, String target, int port, Object attachment, HttpContext context)
+				throws IOException {
+			Object tls = context == null ? null : context.getAttribute(TLS_ATTRIBUTE);
+			TlsSocketStrategy strategy = tls instanceof UpstreamTls t ? strategies.computeIfAbsent(t,
+					k -> k.verifyHostname() ? new DefaultClientTlsStrategy(k.context())
+							: new DefaultClientTlsStrategy(k.context(), HostnameVerificationPolicy.CLIENT,
+									NoopHostnameVerifier.INSTANCE))
+					: standard;
+			return strategy.upgrade(socket, target, port, attachment, context);
+		}
+
 	}
 
 	@Override

@@ -26,6 +26,12 @@ public interface UpstreamClient extends AutoCloseable {
 	Call prepare(Replica replica, String method, String target, List<String> headers, RequestBody body,
 			long timeoutNanos);
 
+	/** The same for a replica of the named pool, with that pool's TLS settings (the default ignores the pool). */
+	default Call prepare(String pool, Replica replica, String method, String target, List<String> headers,
+			RequestBody body, long timeoutNanos) {
+		return prepare(replica, method, target, headers, body, timeoutNanos);
+	}
+
 	/**
 	 * Sends a prepared attempt and waits for the response head. Never throws: a failure comes back as
 	 * a result with its {@link Outcome}. A response with ambiguous framing is never handed out.
