@@ -30,7 +30,17 @@ import org.springframework.util.unit.DataSize;
 public record GatewayProperties(@DefaultValue List<String> trustedProxies, @DefaultValue("false") boolean decisionHeaders,
 		@DefaultValue Upstream upstream, @DefaultValue Map<String, Pool> pools, @DefaultValue Route routeDefaults,
 		@DefaultValue Map<String, Route> routes, @DefaultValue Admin admin, @DefaultValue Edge edge,
-		@DefaultValue KeyStore idempotency, @DefaultValue LimitStore rateLimits, @DefaultValue AccessLog accessLog) {
+		@DefaultValue KeyStore idempotency, @DefaultValue LimitStore rateLimits, @DefaultValue AccessLog accessLog,
+		@DefaultValue ConfigWatch configWatch) {
+
+	/**
+	 * @param enabled reread the configuration when its files change (those named by
+	 * {@code spring.config.location}, {@code additional-location} and {@code import}), as a refresh
+	 * would (default false; true in the kubernetes profile, where the ConfigMap is a mounted volume)
+	 * @param interval how often the files are compared (default 5s)
+	 */
+	public record ConfigWatch(@DefaultValue("false") boolean enabled, @DefaultValue("5s") Duration interval) {
+	}
 
 	/**
 	 * @param enabled write one line per request (time, method, path, route, pool, replicas tried,

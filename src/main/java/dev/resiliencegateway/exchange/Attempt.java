@@ -1,5 +1,6 @@
 package dev.resiliencegateway.exchange;
 
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.resiliencegateway.exchange.transport.UpstreamClient;
@@ -30,6 +31,14 @@ final class Attempt {
 
 	private final AtomicBoolean completed = new AtomicBoolean();
 
+	/** Its number within the request and why it was sent (first, retry, hedge, probe): for its span. */
+	int number = 1;
+
+	String kind = "first";
+
+	/** Its span while tracing is on, else {@code null}. */
+	private volatile AttemptTracing.AttemptSpan span;
+
 	Attempt(Route route, ReplicaHealth replica, boolean probe) {
 		this.route = route;
 		this.replica = replica;
@@ -40,8 +49,17 @@ final class Attempt {
 	Attempt send(UpstreamClient client, ExchangeRequest request, long timeoutNanos, boolean atMostOnce) {
 		t0 = route.ticker.nanos();
 		replica.load().begin(t0);
+		List<String> headers = request.headers;
+		if (request.traceContext != null) {
+			AttemptTracing.AttemptSpan s = route.tracing.start(request.traceContext, route.id, route.pool.name(),
+					replica.replica().id(), number, kind);
+			if (s != null) {
+				span = s;
+				headers = s.headers(headers);
+			}
+		}
 		UpstreamClient.Call c = client.prepare(route.pool.name(), replica.replica(), request.method, request.target,
-				request.headers, request.body, timeoutNanos);
+				headers, request.body, timeoutNanos);
 		if (c == null) {
 			result = Result.failed(Outcome.CANCELLED, "malformed request target " + request.target);
 			return this;
@@ -90,6 +108,11 @@ final class Attempt {
 		replica.load().end(t0);
 		route.pool.record(replica, outcome, route.ticker.nanos() - t0, probe);
 		route.metrics.attempt(route.id, replica.replica().id(), outcome);
+		AttemptTracing.AttemptSpan s = span;
+		if (s != null) {
+			Result r = result;
+			s.end(outcome, r != null && r.answered() ? r.status() : 0);
+		}
 		return true;
 	}
 

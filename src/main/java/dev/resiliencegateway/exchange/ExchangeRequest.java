@@ -100,7 +100,12 @@ final class ExchangeRequest {
 	void started(Attempt a) {
 		tried.add(a.replica);
 		attempts++;
+		a.number = attempts;
+		a.kind = a.probe ? "probe" : attempts == 1 ? "first" : "retry";
 	}
+
+	/** The request's trace context when tracing is on (the parent of each attempt's span), else {@code null}. */
+	Object traceContext;
 
 	/** Whether a hedge was sent (the access log's {@code hedged}). */
 	volatile boolean hedged;

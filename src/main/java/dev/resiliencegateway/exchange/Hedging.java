@@ -112,6 +112,7 @@ final class Hedging {
 			return fa.join();
 		}
 		request.started(hedge);
+		hedge.kind = "hedge";
 		request.hedged = true;
 		route.metrics.hedge(route.id);
 		CompletableFuture<Attempt> fb = start(request, hedge,

@@ -75,6 +75,13 @@ public final class ResilientExchange {
 
 	private final Map<String, Route> routes = new ConcurrentHashMap<>();
 
+	private volatile AttemptTracing tracing = AttemptTracing.OFF;
+
+	/** Spans for each attempt, for routes built from now on (the wiring sets it before the first). */
+	public void setTracing(AttemptTracing tracing) {
+		this.tracing = tracing;
+	}
+
 	public ResilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, GatewayMetrics metrics,
 			Executor hedgeExecutor, ClientDisconnects disconnects, IdempotencyStore keys, RateLimiter limiter) {
 		this(client, config, ticker, metrics, new Hedging(client, hedgeExecutor, Hedging.WALL_CLOCK), disconnects, keys,
@@ -107,8 +114,9 @@ public final class ResilientExchange {
 		// Gateway MVC builds its routes again after every configuration refresh: a route whose pool
 		// and policy did not change keeps its budgets, latencies and concurrency limit
 		Route route = existing != null && existing.pool == pool && existing.policy.equals(policy)
-				&& existing.maxPerReplica == maxConcurrentPerReplica ? existing
+				&& existing.maxPerReplica == maxConcurrentPerReplica && existing.tracing == tracing ? existing
 						: new Route(routeId, pool, policy, maxConcurrentPerReplica, ticker, metrics);
+		route.tracing = tracing;
 		if (routes.put(routeId, route) == null) {
 			metrics.availability(routeId, routes::get);
 		}
@@ -197,6 +205,9 @@ public final class ResilientExchange {
 				exchange = new ExchangeRequest(route, requestId, start, method, target, headers, idempotent,
 						RetryPolicy.isIdempotent(method, false), body, ticket);
 				servlet.setAttribute(AccessLog.EXCHANGE, exchange); // printed by the access log, if on
+				if (route.tracing != AttemptTracing.OFF) {
+					exchange.traceContext = route.tracing.requestContext();
+				}
 				route.retries.onRequest();
 				route.hedges.onRequest();
 				try (ClientDisconnects.Watch watch = disconnects.watch(servlet, body::fullyRead, exchange::clientGone)) {

@@ -44,6 +44,9 @@ final class Route {
 
 	final GatewayMetrics metrics;
 
+	/** Spans for attempts ({@link AttemptTracing#OFF} unless tracing is on); set once, before the route serves. */
+	AttemptTracing tracing = AttemptTracing.OFF;
+
 	/** The access log's fields for a request the route answered before trying a replica (429, at its limit). */
 	final String accessLogUntried;
 

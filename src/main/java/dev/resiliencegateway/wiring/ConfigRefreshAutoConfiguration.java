@@ -64,6 +64,38 @@ public class ConfigRefreshAutoConfiguration {
 		return new GatewayConfigReloader(config, properties, pools, exchange, discovery, bundles, environment);
 	}
 
+	/** {@code resilience.gateway.config-watch.enabled}: the configuration files' changes refresh by themselves. */
+	@Bean
+	@ConditionalOnProperty(name = "resilience.gateway.config-watch.enabled", havingValue = "true")
+	ConfigFileWatch configFileWatch(GatewayProperties properties, Environment environment,
+			org.springframework.cloud.context.refresh.ContextRefresher refresher) {
+		List<java.nio.file.Path> locations = new ArrayList<>();
+		for (String key : List.of("spring.config.location", "spring.config.additional-location", "spring.config.import")) {
+			String value = environment.getProperty(key);
+			if (value == null) {
+				continue;
+			}
+			for (String entry : value.split(",")) {
+				String e = entry.trim();
+				if (e.startsWith("optional:")) {
+					e = e.substring("optional:".length());
+				}
+				if (e.startsWith("file:")) {
+					e = e.substring("file:".length());
+				}
+				else if (e.isEmpty() || e.contains(":") && !e.matches("[A-Za-z]:\\\\.*")) {
+					continue; // classpath:, configtree:, kubernetes: ... are not files to watch
+				}
+				locations.add(java.nio.file.Path.of(e));
+			}
+		}
+		if (locations.isEmpty()) {
+			throw new InvalidConfigurationException("resilience.gateway.config-watch.enabled", true,
+					"configuration files to watch, named by spring.config.location, additional-location or import");
+		}
+		return new ConfigFileWatch(locations, properties.configWatch().interval(), refresher);
+	}
+
 	/** Takes the place of Spring Cloud's own (same class, plus the check); not with a bootstrap context. */
 	@Bean
 	@ConditionalOnBootstrapDisabled
@@ -225,6 +257,9 @@ public class ConfigRefreshAutoConfiguration {
 			}
 			if (!props.accessLog().equals(startupProperties.accessLog())) {
 				keys.add(p + "access-log");
+			}
+			if (!props.configWatch().equals(startupProperties.configWatch())) {
+				keys.add(p + "config-watch");
 			}
 			return keys;
 		}

@@ -42,6 +42,8 @@ import dev.resiliencegateway.limits.RedisRateLimiter;
 import dev.resiliencegateway.support.Threads;
 import io.lettuce.core.ClientOptions;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.propagation.Propagator;
 
 /**
  * The resilient exchange, and its takeover of Gateway MVC's {@code lb://} scheme. Replaceable: the
@@ -150,9 +152,17 @@ public class ExchangeAutoConfiguration {
 
 	@Bean
 	ResilientExchange resilientExchange(UpstreamClient client, GatewayConfig config, Ticker ticker, MeterRegistry meters,
-			ClientDisconnects disconnects, IdempotencyStore keys, RateLimiter limiter) {
-		return new ResilientExchange(client, config, ticker, new GatewayMetrics(meters),
+			ClientDisconnects disconnects, IdempotencyStore keys, RateLimiter limiter, ObjectProvider<Tracer> tracer,
+			ObjectProvider<Propagator> propagator) {
+		ResilientExchange exchange = new ResilientExchange(client, config, ticker, new GatewayMetrics(meters),
 				Threads.perTask("gateway-hedge"), disconnects, keys, limiter);
+		// tracing on (management.tracing.enabled): a span per attempt; off, no Tracer or the no-op one
+		Tracer t = tracer.getIfAvailable();
+		Propagator p = propagator.getIfAvailable();
+		if (t != null && t != Tracer.NOOP && p != null && p != Propagator.NOOP) {
+			exchange.setTracing(new MicrometerAttemptTracing(t, p));
+		}
+		return exchange;
 	}
 
 	@Bean(RESILIENT_LB_DEFINITION)

@@ -89,11 +89,13 @@ class ConfigRefreshIT {
 		return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
 	}
 
-	private ConfigurableApplicationContext start(Path file) {
-		ConfigurableApplicationContext context = SpringApplication.run(GatewayApplication.class, "--server.port=0",
+	private ConfigurableApplicationContext start(Path file, String... extra) {
+		List<String> args = new ArrayList<>(List.of("--server.port=0",
 				"--management.server.port=0", "--spring.main.banner-mode=off", "--logging.level.root=OFF",
 				"--resilience.gateway.decision-headers=true", "--resilience.gateway.admin.password={noop}" + PASSWORD,
-				"--spring.config.import=file:" + file);
+				"--spring.config.import=file:" + file));
+		args.addAll(List.of(extra));
+		ConfigurableApplicationContext context = SpringApplication.run(GatewayApplication.class, args.toArray(String[]::new));
 		port = ((WebServerApplicationContext) context).getWebServer().getPort();
 		managementPort = Integer.parseInt(context.getEnvironment().getProperty("local.management.port"));
 		return context;
@@ -253,6 +255,40 @@ class ConfigRefreshIT {
 				assertThat(orders.replicas()).hasSize(2);
 			}
 		}
+	}
+
+	@Test
+	void withConfigWatchAChangedFileAppliesByItselfAndAnInvalidOneIsRefused() throws Exception {
+		try (DemoReplica a = new DemoReplica("a", 0).start(); DemoReplica b = new DemoReplica("b", 0).start()) {
+			Path file = dir.resolve("gateway.yml");
+			Files.writeString(file, config(replica(a, 1), ""));
+			try (ConfigurableApplicationContext context = start(file, "--resilience.gateway.config-watch.enabled=true",
+					"--resilience.gateway.config-watch.interval=100ms")) {
+				PoolHealth orders = context.getBean(PoolRegistry.class).pool("orders");
+				assertThat(orders.replicas()).hasSize(1);
+
+				// what the kubelet does to a mounted ConfigMap: the file changes, nobody calls the gateway
+				Files.writeString(file, config(replica(a, 1) + replica(b, 1), ""));
+				awaitReplicas(orders, 2);
+
+				Files.writeString(file, config(replica(a, 1) + "    - url: ftp://orders-3.internal\n", ""));
+				Thread.sleep(1000);
+				assertThat(orders.replicas()).as("an invalid file is refused; the running configuration stays").hasSize(2);
+				assertThat(get("/orders/1").statusCode()).isEqualTo(200);
+
+				Files.writeString(file, config(replica(b, 1), ""));
+				awaitReplicas(orders, 1);
+				assertThat(orders.replicas().get(0).replica().id()).isEqualTo("127.0.0.1:" + b.port());
+			}
+		}
+	}
+
+	private static void awaitReplicas(PoolHealth pool, int n) throws InterruptedException {
+		long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+		while (pool.replicas().size() != n && System.nanoTime() < deadline) {
+			Thread.sleep(50);
+		}
+		assertThat(pool.replicas()).hasSize(n);
 	}
 
 }
