@@ -31,7 +31,8 @@ public final class AccessLog extends AbstractAccessLogValve {
 	/** Request attribute the exchange sets to an object whose {@code toString()} is the route's fields. */
 	public static final String EXCHANGE = "resilience.gateway.exchange";
 
-	static final String TRACE = "resilience.gateway.trace";
+	/** Request attribute with the request's trace id when tracing is on (else the client's traceparent's is used). */
+	public static final String TRACE = "resilience.gateway.trace";
 
 	static final String PATTERN = "%{begin:yyyy-MM-dd'T'HH:mm:ss.SSSXXX}t %m %U %{" + EXCHANGE + "}r status=%s bytes=%B"
 			+ " duration_ms=%{ms}T id=%{X-Request-Id}o trace=%{" + TRACE + "}r";
@@ -48,10 +49,11 @@ public final class AccessLog extends AbstractAccessLogValve {
 		if (!log.isInfoEnabled()) {
 			return;
 		}
-		String traceparent = request.getHeader("traceparent");
-		String trace = traceId(traceparent);
-		if (trace != null) {
-			request.setAttribute(TRACE, trace);
+		if (request.getAttribute(TRACE) == null) {
+			String trace = traceId(request.getHeader("traceparent"));
+			if (trace != null) {
+				request.setAttribute(TRACE, trace);
+			}
 		}
 		super.log(request, response, time);
 	}

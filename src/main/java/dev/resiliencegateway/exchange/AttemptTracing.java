@@ -26,6 +26,11 @@ public interface AttemptTracing {
 	/** The trace context of the request being handled, read on its thread; {@code null} without one. */
 	Object requestContext();
 
+	/** The trace id of a context {@link #requestContext} gave (for the access log), or {@code null}. */
+	default String traceId(Object context) {
+		return null;
+	}
+
 	/**
 	 * Starts the span of one attempt.
 	 *

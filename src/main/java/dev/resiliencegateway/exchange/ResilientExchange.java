@@ -207,6 +207,10 @@ public final class ResilientExchange {
 				servlet.setAttribute(AccessLog.EXCHANGE, exchange); // printed by the access log, if on
 				if (route.tracing != AttemptTracing.OFF) {
 					exchange.traceContext = route.tracing.requestContext();
+					String traceId = route.tracing.traceId(exchange.traceContext);
+					if (traceId != null) {
+						servlet.setAttribute(AccessLog.TRACE, traceId); // the server span's, even without a client traceparent
+					}
 				}
 				route.retries.onRequest();
 				route.hedges.onRequest();

@@ -38,6 +38,11 @@ final class MicrometerAttemptTracing implements AttemptTracing {
 	}
 
 	@Override
+	public String traceId(Object context) {
+		return context instanceof TraceContext c ? c.traceId() : null;
+	}
+
+	@Override
 	public AttemptSpan start(Object parent, String route, String pool, String replica, int number, String kind) {
 		Span span = tracer.spanBuilder()
 			.setParent((TraceContext) parent)

@@ -94,9 +94,13 @@ class TracingIT {
 			failing.recordRequests(true);
 			healthy.recordRequests(true);
 			List<String> args = args(failing, healthy, "--management.tracing.enabled=true",
-					"--management.tracing.sampling.probability=1.0",
+					"--management.tracing.sampling.probability=1.0", "--resilience.gateway.access-log.enabled=true",
+					"--logging.level.resilience.gateway.access=INFO",
 					"--management.otlp.tracing.endpoint=http://127.0.0.1:" + collector.getAddress().getPort() + "/v1/traces");
 			try (ConfigurableApplicationContext context = SpringApplication.run(GatewayApplication.class, args.toArray(String[]::new))) {
+				ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> accessLog = new ch.qos.logback.core.read.ListAppender<>();
+				accessLog.start();
+				((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("resilience.gateway.access")).addAppender(accessLog);
 				int i = retriedRequest(context);
 				String clientParent = traceparent(i);
 				String traceId = clientParent.substring(3, 35);
@@ -109,6 +113,24 @@ class TracingIT {
 				assertThat(firstParent).as("each attempt is its own span, the replica's parent")
 					.isNotEqualTo(clientParent)
 					.isNotEqualTo(retryParent);
+
+				// a request without a traceparent: the access log names the trace the gateway started
+				int port = ((WebServerApplicationContext) context).getWebServer().getPort();
+				http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/orders/untraced")).build(),
+						HttpResponse.BodyHandlers.discarding());
+				long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+				while (accessLog.list.stream().noneMatch(e -> e.getFormattedMessage().contains("/orders/untraced"))
+						&& System.nanoTime() < until) {
+					Thread.sleep(20);
+				}
+				String line = accessLog.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+					.filter(m -> m.contains("/orders/untraced")).findFirst().orElseThrow();
+				java.util.regex.Matcher m = java.util.regex.Pattern.compile("trace=([0-9a-f]{32})").matcher(line);
+				assertThat(m.find()).as(line).isTrue();
+				String gatewayTrace = m.group(1);
+				assertThat(accessLog.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage))
+					.as("a traced request is logged with its trace id")
+					.anyMatch(l -> l.contains("/orders/" + i + " ") && l.contains("trace=" + traceId));
 
 				context.getBean(SdkTracerProvider.class).forceFlush().join(10, java.util.concurrent.TimeUnit.SECONDS);
 				ByteArrayOutputStream all = new ByteArrayOutputStream();
@@ -125,6 +147,7 @@ class TracingIT {
 					.contains("127.0.0.1:" + healthy.port());
 				assertThat(text).as("and the request's own span").contains("http get");
 				assertThat(indexOf(bytes, HexFormat.of().parseHex(traceId))).as("in the client's trace").isNotNegative();
+				assertThat(indexOf(bytes, HexFormat.of().parseHex(gatewayTrace))).as("the logged trace was exported").isNotNegative();
 				String firstSpanId = firstParent.substring(36, 52);
 				assertThat(indexOf(bytes, HexFormat.of().parseHex(firstSpanId))).as("the replica's parent is an exported span")
 					.isNotNegative();
