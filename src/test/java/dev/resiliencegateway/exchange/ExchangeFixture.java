@@ -77,6 +77,11 @@ final class ExchangeFixture implements AutoCloseable {
 				new dev.resiliencegateway.limits.LocalRateLimiter(1000, Duration.ofMinutes(1)));
 	}
 
+	/** Attempt spans for the routes made after this call. */
+	void tracing(AttemptTracing tracing) {
+		exchange.setTracing(tracing);
+	}
+
 	HandlerFunction<ServerResponse> route(RoutePolicy policy) {
 		return route(policy, 512);
 	}

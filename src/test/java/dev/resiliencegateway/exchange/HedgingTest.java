@@ -10,6 +10,7 @@ import static dev.resiliencegateway.exchange.ResilientExchangeTest.replicaOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 import org.junit.jupiter.api.AfterEach;
@@ -180,6 +181,47 @@ class HedgingTest {
 		}
 		assertThat(fx.meters.find("gateway.hedges").counter()).isNull();
 		assertThat(fx.upstream.sent).hasSize(4);
+	}
+
+	/** A span per attempt, named for why it was sent: what a trace shows of a hedged and a retried request. */
+	@Test
+	void eachAttemptsSpanSaysWhetherItWasTheFirstAHedgeOrARetry() throws Exception {
+		List<String> spans = new java.util.concurrent.CopyOnWriteArrayList<>();
+		fx.tracing(new AttemptTracing() {
+			@Override
+			public Object requestContext() {
+				return "request";
+			}
+
+			@Override
+			public AttemptSpan start(Object parent, String route, String pool, String replica, int number, String kind) {
+				return new AttemptSpan() {
+					@Override
+					public List<String> headers(List<String> base) {
+						List<String> out = new java.util.ArrayList<>(base);
+						out.add("traceparent");
+						out.add(kind);
+						return out;
+					}
+
+					@Override
+					public void end(Outcome outcome, int status) {
+						spans.add(parent + " " + number + " " + kind + " " + outcome + " " + status);
+					}
+				};
+			}
+		});
+		HandlerFunction<ServerResponse> traced = fx.route(GatewayConfig.DEFAULT_ROUTE
+			.withHedging(true, Duration.ofMillis(50), Duration.ofMillis(10), 100));
+
+		fx.upstream.scriptAll(hang(), answer(200, "hedge"));
+		assertThat(fx.send(traced, "GET", "/orders/1", null).getStatus()).isEqualTo(200);
+		assertThat(spans).containsExactlyInAnyOrder("request 1 first OUTRUN 0", "request 2 hedge SUCCESS 200");
+
+		spans.clear();
+		fx.upstream.scriptAll(answer(503, "busy"), answer(200, "ok"));
+		assertThat(fx.send(traced, "GET", "/orders/2", null).getStatus()).isEqualTo(200);
+		assertThat(spans).containsExactly("request 1 first UPSTREAM_5XX 503", "request 2 retry SUCCESS 200");
 	}
 
 }
