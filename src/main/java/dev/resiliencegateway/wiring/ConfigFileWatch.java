@@ -120,6 +120,12 @@ final class ConfigFileWatch implements SmartLifecycle {
 
 	@Override
 	public synchronized void start() {
+		if (locations.isEmpty()) {
+			// on by default in the kubernetes profile, which may run without files (all in environment variables)
+			log.warn("resilience.gateway.config-watch is on, but no configuration file is named by spring.config.location, "
+					+ "additional-location or import: nothing to watch");
+			return;
+		}
 		seen = digest();
 		scheduler = Executors.newSingleThreadScheduledExecutor(Threads.daemon("gateway-config-watch"));
 		long every = interval.toMillis();

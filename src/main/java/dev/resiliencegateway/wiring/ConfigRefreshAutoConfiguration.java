@@ -89,10 +89,6 @@ public class ConfigRefreshAutoConfiguration {
 				locations.add(java.nio.file.Path.of(e));
 			}
 		}
-		if (locations.isEmpty()) {
-			throw new InvalidConfigurationException("resilience.gateway.config-watch.enabled", true,
-					"configuration files to watch, named by spring.config.location, additional-location or import");
-		}
 		return new ConfigFileWatch(locations, properties.configWatch().interval(), refresher);
 	}
 
