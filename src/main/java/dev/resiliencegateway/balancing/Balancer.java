@@ -32,6 +32,68 @@ public final class Balancer {
 	 */
 	public static <C extends Candidate> C choose(List<C> candidates, Predicate<? super C> excluded, long now,
 			RandomGenerator random) {
+		return exact(candidates, excluded, now, random);
+	}
+
+	/** Pools above this size draw by sampling; at or below it every weight is computed (exact, and cheap). */
+	static final int SAMPLE_ABOVE = 16;
+
+	/** Rejected draws after which sampling gives up and every weight is computed. */
+	static final int MAX_DRAWS = 64;
+
+	/**
+	 * The same choice, in time that does not grow with the pool: a draw picks a candidate uniformly
+	 * and keeps it with probability effective weight / {@code maxWeight} (rejection sampling), which
+	 * gives each candidate exactly the probability the weighted draw gives it, after looking at one
+	 * or two candidates when weights are alike. Where draws keep failing (most candidates excluded or
+	 * very light) it falls back to computing every weight. Written here because no balancing
+	 * library offers weighted P2C over candidates whose weights change per request.
+	 *
+	 * @param maxWeight an upper bound on every candidate's effective weight (their largest static weight)
+	 */
+	public static <C extends Candidate> C choose(List<C> candidates, double maxWeight, Predicate<? super C> excluded,
+			long now, RandomGenerator random) {
+		int n = candidates.size();
+		if (n > SAMPLE_ABOVE && maxWeight > 0) {
+			int first = sample(candidates, maxWeight, excluded, -1, now, random);
+			if (first >= 0) {
+				int second = sample(candidates, maxWeight, excluded, first, now, random);
+				if (second >= 0) {
+					return better(candidates.get(first), candidates.get(second), now);
+				}
+			}
+		}
+		return exact(candidates, excluded, now, random);
+	}
+
+	/** One weighted draw by rejection, other than {@code not}; -1 after {@link #MAX_DRAWS} rejections. */
+	private static <C extends Candidate> int sample(List<C> candidates, double maxWeight, Predicate<? super C> excluded,
+			int not, long now, RandomGenerator random) {
+		int n = candidates.size();
+		for (int draw = 0; draw < MAX_DRAWS; draw++) {
+			int i = random.nextInt(n);
+			if (i == not) {
+				continue;
+			}
+			C c = candidates.get(i);
+			if (!excluded.test(c) && random.nextDouble() * maxWeight < c.effectiveWeight(now)) {
+				return i;
+			}
+		}
+		return -1;
+	}
+
+	private static <C extends Candidate> C better(C a, C b, long now) {
+		double costA = a.load().cost(now);
+		double costB = b.load().cost(now);
+		if (costA < costB * TIE && costB < costA * TIE) {
+			return a;
+		}
+		return costA < costB ? a : b;
+	}
+
+	private static <C extends Candidate> C exact(List<C> candidates, Predicate<? super C> excluded, long now,
+			RandomGenerator random) {
 		int n = candidates.size();
 		if (n == 0) {
 			return null;
@@ -63,14 +125,7 @@ public final class Balancer {
 		weights[first] = 0;
 		int second = draw(weights, total - firstWeight, random);
 		weights[first] = firstWeight;
-		C a = candidates.get(first);
-		C b = candidates.get(second);
-		double costA = a.load().cost(now);
-		double costB = b.load().cost(now);
-		if (costA < costB * TIE && costB < costA * TIE) {
-			return a;
-		}
-		return costA < costB ? a : b;
+		return better(candidates.get(first), candidates.get(second), now);
 	}
 
 	private static int draw(double[] weights, double total, RandomGenerator random) {

@@ -429,7 +429,7 @@ public final class ResilientExchange {
 		// (if every replica is excluded, the balancer falls back to all of them; in panic, a replica
 		// on probation is still better than one that is down)
 		boolean trustedOnly = !r.idempotent && !snapshot.panic();
-		ReplicaHealth chosen = Balancer.choose(snapshot.routable(), replica -> tried.contains(replica)
+		ReplicaHealth chosen = Balancer.choose(snapshot.routable(), snapshot.maxWeight(), replica -> tried.contains(replica)
 				|| replica.load().inFlight() >= limit || (inRotationOnly && !replica.state().takesTraffic())
 				|| (trustedOnly && replica.onProbation()), now, ThreadLocalRandom.current());
 		if (chosen == null || chosen.load().inFlight() >= limit) {

@@ -32,9 +32,11 @@ public final class PoolHealth {
 	 * @param routable the replicas that take normal traffic; in panic, every replica not drained
 	 * @param ejected the passively ejected replicas (candidates for a probe request)
 	 * @param panic too few replicas take traffic, so all of them get it
+	 * @param maxWeight the largest static weight among the routable replicas (a bound on their
+	 * effective weights, for the balancer's sampling)
 	 */
 	public record Snapshot(List<ReplicaHealth> all, List<ReplicaHealth> routable, List<ReplicaHealth> ejected,
-			boolean panic) {
+			boolean panic, double maxWeight) {
 	}
 
 	/**
@@ -82,7 +84,7 @@ public final class PoolHealth {
 
 	private volatile List<ReplicaHealth> replicas = List.of();
 
-	private volatile Snapshot snapshot = new Snapshot(List.of(), List.of(), List.of(), false);
+	private volatile Snapshot snapshot = new Snapshot(List.of(), List.of(), List.of(), false, 0);
 
 	/** Guarded by this pool's lock; read without it. */
 	private volatile long comebacks;
@@ -423,7 +425,12 @@ public final class PoolHealth {
 			}
 		}
 		boolean panic = !notDrained.isEmpty() && taking.size() * 100 < policy.panicThresholdPercent() * notDrained.size();
-		snapshot = new Snapshot(all, List.copyOf(panic ? notDrained : taking), List.copyOf(ejected), panic);
+		List<ReplicaHealth> routable = List.copyOf(panic ? notDrained : taking);
+		double maxWeight = 0;
+		for (ReplicaHealth r : routable) {
+			maxWeight = Math.max(maxWeight, r.replica().weight());
+		}
+		snapshot = new Snapshot(all, routable, List.copyOf(ejected), panic, maxWeight);
 	}
 
 }

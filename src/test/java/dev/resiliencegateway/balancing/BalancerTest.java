@@ -171,4 +171,54 @@ class BalancerTest {
 		assertThat(slow.load().latencyNanos(later)).isLessThan(Duration.ofMillis(1).toNanos());
 	}
 
+	/** A candidate that counts how often its weight is computed. */
+	record Counted(double weight, ReplicaLoad load, java.util.concurrent.atomic.AtomicLong looked) implements Candidate {
+		@Override
+		public double effectiveWeight(long now) {
+			looked.incrementAndGet();
+			return weight;
+		}
+	}
+
+	/** A large pool is drawn by sampling: the same shares as the exact weighted draw, at a cost that does not grow with it. */
+	@Test
+	void aLargePoolIsSampledWithTheExactDrawsSharesAfterLookingAtAFewCandidates() {
+		java.util.concurrent.atomic.AtomicLong looked = new java.util.concurrent.atomic.AtomicLong();
+		List<Counted> pool = new java.util.ArrayList<>();
+		for (int i = 0; i < 1000; i++) {
+			double weight = i < 500 ? 1 : 3; // the heavy half should get 3/4 of first draws
+			pool.add(new Counted(weight, replica("r" + i, weight).load(), looked));
+		}
+		int heavy = 0;
+		int draws = 20_000;
+		for (int i = 0; i < draws; i++) {
+			Counted f = Balancer.choose(pool, 3.0, x -> false, NOW, random);
+			heavy += f.weight() == 3 ? 1 : 0;
+		}
+		// with equal loads the first draw wins (a tie), so the shares are the weighted draw's: 3/4 heavy
+		assertThat(heavy / (double) draws).isBetween(0.73, 0.77);
+		assertThat(looked.get() / (double) draws).as("weights computed per choice").isLessThan(6);
+
+		int exactHeavy = 0;
+		looked.set(0);
+		for (int i = 0; i < draws; i++) {
+			exactHeavy += Balancer.choose(pool, x -> false, NOW, random).weight() == 3 ? 1 : 0;
+		}
+		assertThat(exactHeavy / (double) draws).isBetween(0.73, 0.77);
+		assertThat(looked.get() / (double) draws).as("the exact draw computes every weight").isGreaterThanOrEqualTo(1000);
+	}
+
+	@Test
+	void samplingFallsBackToTheExactDrawWhenAlmostEveryCandidateIsExcluded() {
+		List<Fake> pool = new java.util.ArrayList<>();
+		for (int i = 0; i < 1000; i++) {
+			pool.add(replica("r" + i, 1));
+		}
+		Fake only = pool.get(617);
+		for (int i = 0; i < 200; i++) {
+			assertThat(Balancer.choose(pool, 1.0, x -> x != only, NOW, random)).isSameAs(only);
+		}
+		assertThat(Balancer.choose(pool, 1.0, x -> true, NOW, random)).as("all tried: any of them").isNotNull();
+	}
+
 }
