@@ -69,6 +69,11 @@ public class ConfigRefreshAutoConfiguration {
 	@ConditionalOnProperty(name = "resilience.gateway.config-watch.enabled", havingValue = "true")
 	ConfigFileWatch configFileWatch(GatewayProperties properties, Environment environment,
 			org.springframework.cloud.context.refresh.ContextRefresher refresher) {
+		java.time.Duration interval = properties.configWatch().interval();
+		if (interval.isZero() || interval.isNegative()) {
+			throw new InvalidConfigurationException("resilience.gateway.config-watch.interval", interval.toString(),
+					"a positive duration such as 5s");
+		}
 		List<java.nio.file.Path> locations = new ArrayList<>();
 		for (String key : List.of("spring.config.location", "spring.config.additional-location", "spring.config.import")) {
 			String value = environment.getProperty(key);
@@ -89,7 +94,7 @@ public class ConfigRefreshAutoConfiguration {
 				locations.add(java.nio.file.Path.of(e));
 			}
 		}
-		return new ConfigFileWatch(locations, properties.configWatch().interval(), refresher);
+		return new ConfigFileWatch(locations, interval, refresher);
 	}
 
 	/** Takes the place of Spring Cloud's own (same class, plus the check); not with a bootstrap context. */

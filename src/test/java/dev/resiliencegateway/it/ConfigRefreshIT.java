@@ -291,4 +291,15 @@ class ConfigRefreshIT {
 		assertThat(pool.replicas()).hasSize(n);
 	}
 
+	@Test
+	void aConfigWatchIntervalThatIsNotPositiveStopsStartupNamingTheKey() throws Exception {
+		Path file = dir.resolve("gateway.yml");
+		Files.writeString(file, config("    - url: http://orders-1.internal:8080\n", ""));
+		org.assertj.core.api.Assertions.assertThatThrownBy(() -> start(file, "--resilience.gateway.config-watch.enabled=true",
+				"--resilience.gateway.config-watch.interval=0s"))
+			.rootCause()
+			.hasMessageContaining("resilience.gateway.config-watch.interval: 'PT0S'")
+			.hasMessageContaining("a positive duration");
+	}
+
 }
