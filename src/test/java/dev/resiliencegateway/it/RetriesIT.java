@@ -50,6 +50,18 @@ class RetriesIT extends GatewayIT {
 					HttpResponse.BodyHandlers.ofString());
 			assertThat(r.statusCode()).isEqualTo(200);
 			List<String> path = reached(Replicas.SVC).get(id);
+			if (fault == Mode.RESET) {
+				// a reset on a reused keep-alive connection cannot be told from the replica closing it while
+				// idle, so the client sends a bodyless GET once more on a fresh connection to the same replica
+				// (HttpUpstreamClient.closedWhileIdle) before the exchange counts an attempt: drop such repeats
+				List<String> distinct = new ArrayList<>();
+				for (String replica : path) {
+					if (distinct.isEmpty() || !distinct.get(distinct.size() - 1).equals(replica)) {
+						distinct.add(replica);
+					}
+				}
+				path = distinct;
+			}
 			assertThat(path).doesNotHaveDuplicates().last().isEqualTo("svc-3");
 			assertThat(r.headers().firstValue("X-Gateway-Attempts")).contains(String.valueOf(path.size()));
 			if (path.size() > 1) {
