@@ -1,9 +1,13 @@
 package dev.resiliencegateway.admin;
 
 import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import org.springframework.boot.actuate.autoconfigure.web.ManagementContextConfiguration;
 import org.springframework.boot.actuate.autoconfigure.web.ManagementContextType;
@@ -35,7 +39,7 @@ public class AdminManagementContextConfiguration {
 	 * configuration stays (ConfigRefreshAutoConfiguration).
 	 */
 	@Bean
-	HandlerExceptionResolver refusedConfigurationResolver() {
+	HandlerExceptionResolver refusedConfigurationResolver(ObjectMapper json) {
 		return new HandlerExceptionResolver() {
 			@Override
 			public ModelAndView resolveException(HttpServletRequest request, HttpServletResponse response, Object handler,
@@ -43,13 +47,17 @@ public class AdminManagementContextConfiguration {
 				if (!(ex instanceof InvalidConfigurationException invalid)) {
 					return null;
 				}
+				Map<String, Object> problem = new LinkedHashMap<>();
+				problem.put("type", "about:blank");
+				problem.put("status", 422);
+				problem.put("title", "Configuration change refused");
+				problem.put("detail", invalid.getMessage() + "; the running configuration stays");
+				problem.put("key", invalid.key());
 				try {
 					response.setStatus(422);
 					response.setContentType("application/problem+json");
 					response.setCharacterEncoding("UTF-8");
-					response.getWriter().write("{\"type\":\"about:blank\",\"status\":422,\"title\":\"Configuration change refused\","
-							+ "\"detail\":\"" + json(invalid.getMessage() + "; the running configuration stays") + "\",\"key\":\""
-							+ json(invalid.key()) + "\"}");
+					json.writeValue(response.getWriter(), problem);
 				}
 				catch (IOException e) {
 					return null;
@@ -57,23 +65,6 @@ public class AdminManagementContextConfiguration {
 				return new ModelAndView();
 			}
 		};
-	}
-
-	private static String json(String s) {
-		StringBuilder out = new StringBuilder(s.length() + 8);
-		for (int i = 0; i < s.length(); i++) {
-			char c = s.charAt(i);
-			if (c == '"' || c == '\\') {
-				out.append('\\').append(c);
-			}
-			else if (c < 0x20) {
-				out.append(String.format("\\u%04x", (int) c));
-			}
-			else {
-				out.append(c);
-			}
-		}
-		return out.toString();
 	}
 
 }

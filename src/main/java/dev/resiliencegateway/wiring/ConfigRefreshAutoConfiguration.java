@@ -3,6 +3,8 @@ package dev.resiliencegateway.wiring;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.Objects;
 import java.util.Set;
 
@@ -122,7 +124,7 @@ public class ConfigRefreshAutoConfiguration {
 			List<PropertySource<?>> before = sources.stream().toList();
 			super.updateEnvironment();
 			try {
-				reloader.load(environment);
+				reloader.checked(reloader.load(environment));
 			}
 			catch (InvalidConfigurationException rejected) {
 				List<PropertySource<?>> after = new ArrayList<>(sources.stream().toList());
@@ -153,19 +155,20 @@ public class ConfigRefreshAutoConfiguration {
 
 		private final Environment environment;
 
-		private final GatewayConfig startup;
-
-		private final GatewayProperties startupProperties;
+		/** What startup ran with, bound and validated: the base for "applies at the next restart". */
+		private final Loaded startup;
 
 		private volatile GatewayConfig current;
+
+		/** What the checking refresher validated for the event it is about to publish (taken by that event). */
+		private volatile Loaded checked;
 
 		GatewayConfigReloader(GatewayConfig config, GatewayProperties properties, PoolRegistry pools,
 				ObjectProvider<ResilientExchange> exchange, ObjectProvider<DiscoveryClient> discovery,
 				ObjectProvider<SslBundles> bundles, Environment environment) {
-			this.startup = config;
+			this.startup = new Loaded(properties, config);
 			this.bundles = bundles;
 			this.current = config;
-			this.startupProperties = properties;
 			this.pools = pools;
 			this.exchange = exchange;
 			this.discovery = discovery;
@@ -177,9 +180,19 @@ public class ConfigRefreshAutoConfiguration {
 			return current;
 		}
 
+		/** The configuration as bound from the environment and as validated from that. */
+		record Loaded(GatewayProperties properties, GatewayConfig config) {
+		}
+
 		/** Binds and checks the configuration as the environment holds it now; throws as startup would. */
-		GatewayConfig load(Environment env) {
-			return PoolsAutoConfiguration.validate(bind(env), env, discovery.getIfAvailable(), bundles.getIfAvailable());
+		Loaded load(Environment env) {
+			GatewayProperties properties = bind(env);
+			return new Loaded(properties,
+					PoolsAutoConfiguration.validate(properties, env, discovery.getIfAvailable(), bundles.getIfAvailable()));
+		}
+
+		void checked(Loaded loaded) {
+			this.checked = loaded;
 		}
 
 		private static GatewayProperties bind(Environment env) {
@@ -205,9 +218,12 @@ public class ConfigRefreshAutoConfiguration {
 
 		@Override
 		public synchronized void onApplicationEvent(EnvironmentChangeEvent event) {
-			GatewayConfig next;
+			Loaded loaded = checked;
+			checked = null;
 			try {
-				next = load(environment);
+				if (loaded == null) {
+					loaded = load(environment);
+				}
 			}
 			catch (InvalidConfigurationException rejected) {
 				// only with a context refresher that did not check first (a bootstrap context): failing
@@ -215,6 +231,7 @@ public class ConfigRefreshAutoConfiguration {
 				log.error("Configuration change refused; the running configuration stays: {}", rejected.getMessage());
 				throw rejected;
 			}
+			GatewayConfig next = loaded.config();
 			Set<String> routeIds = new LinkedHashSet<>();
 			for (RouteRef route : GatewayRoutes.of(environment)) {
 				routeIds.add(route.id());
@@ -224,44 +241,30 @@ public class ConfigRefreshAutoConfiguration {
 			if (e != null) {
 				e.reconfigure(next, routeIds);
 			}
-			restartOnly(next, bind(environment)).forEach(key -> log.warn(
+			restartOnly(loaded).forEach(key -> log.warn(
 					"Configuration change: {} changed; it is read at startup and applies at the next restart", key));
 			log.info("Configuration change applied: {} pool(s) {}, {} route(s)", next.pools().size(), next.pools().keySet(),
 					routeIds.size());
 			current = next;
 		}
 
+		/** Settings read once at startup: their keys, and how to read each from the bound and validated configuration. */
+		private static final Map<String, BiFunction<GatewayProperties, GatewayConfig, Object>> READ_AT_STARTUP = Map.of(
+				"trusted-proxies", (p, c) -> p.trustedProxies(), "decision-headers", (p, c) -> c.decisionHeaders(),
+				"upstream", (p, c) -> c.upstream(), "edge", (p, c) -> c.edge(), "admin", (p, c) -> p.admin(),
+				"idempotency", (p, c) -> p.idempotency(), "rate-limits", (p, c) -> p.rateLimits(),
+				"access-log", (p, c) -> p.accessLog(), "config-watch", (p, c) -> p.configWatch());
+
 		/** The keys that changed since startup but are only read then. */
-		private List<String> restartOnly(GatewayConfig next, GatewayProperties props) {
+		private List<String> restartOnly(Loaded next) {
 			List<String> keys = new ArrayList<>();
-			String p = "resilience.gateway.";
-			if (!Objects.equals(props.trustedProxies(), startupProperties.trustedProxies())) {
-				keys.add(p + "trusted-proxies");
-			}
-			if (next.decisionHeaders() != startup.decisionHeaders()) {
-				keys.add(p + "decision-headers");
-			}
-			if (!next.upstream().equals(startup.upstream())) {
-				keys.add(p + "upstream");
-			}
-			if (!next.edge().equals(startup.edge())) {
-				keys.add(p + "edge");
-			}
-			if (!props.admin().equals(startupProperties.admin())) {
-				keys.add(p + "admin");
-			}
-			if (!props.idempotency().equals(startupProperties.idempotency())) {
-				keys.add(p + "idempotency");
-			}
-			if (!props.rateLimits().equals(startupProperties.rateLimits())) {
-				keys.add(p + "rate-limits");
-			}
-			if (!props.accessLog().equals(startupProperties.accessLog())) {
-				keys.add(p + "access-log");
-			}
-			if (!props.configWatch().equals(startupProperties.configWatch())) {
-				keys.add(p + "config-watch");
-			}
+			READ_AT_STARTUP.forEach((key, read) -> {
+				if (!Objects.equals(read.apply(next.properties(), next.config()),
+						read.apply(startup.properties(), startup.config()))) {
+					keys.add("resilience.gateway." + key);
+				}
+			});
+			keys.sort(null);
 			return keys;
 		}
 
