@@ -49,9 +49,6 @@ class ConfigRefreshIT {
 
 	private int managementPort;
 
-	/** One request of the steady load: when it was sent, how it ended, which replica answered. */
-	private record Sent(long atNanos, long doneNanos, int status, String replica) {
-	}
 
 	private static String config(String replicas, String extra) {
 		return """
@@ -113,22 +110,7 @@ class ConfigRefreshIT {
 				ReplicaHealth kept = orders.replicas().get(0);
 				assertThat(get("/billing/1").statusCode()).as("no billing route yet").isEqualTo(404);
 
-				List<Sent> sent = Collections.synchronizedList(new ArrayList<>());
-				AtomicBoolean stop = new AtomicBoolean();
-				Thread load = new Thread(() -> {
-					for (int i = 0; i < 20_000 && !stop.get(); i++) { // steady load: one request after another
-						long at = System.nanoTime();
-						try {
-							HttpResponse<String> r = get("/orders/" + i);
-							sent.add(new Sent(at, System.nanoTime(), r.statusCode(),
-									r.headers().firstValue("X-Gateway-Replica").orElse("-")));
-						}
-						catch (Exception e) {
-							sent.add(new Sent(at, System.nanoTime(), -1, e.toString()));
-						}
-					}
-				});
-				load.start();
+				SteadyLoad load = SteadyLoad.start(20_000, i -> get("/orders/" + i));
 				Thread.sleep(800);
 				long keptRequests = kept.availability().total(System.nanoTime());
 
@@ -158,10 +140,8 @@ class ConfigRefreshIT {
 				assertThat(refreshed.body()).contains("resilience.gateway.pools.orders.replicas[1].url");
 
 				Thread.sleep(1500);
-				stop.set(true);
-				load.join(10_000);
 
-				List<Sent> all = List.copyOf(sent);
+				List<SteadyLoad.Sent> all = load.stop();
 				assertThat(all).hasSizeGreaterThan(100);
 				assertThat(all).as("no failed request while the configuration changed")
 					.allSatisfy(r -> assertThat(r.status()).isEqualTo(200));
@@ -170,7 +150,7 @@ class ConfigRefreshIT {
 					.anyMatch(r -> r.replica().equals(removed) && r.atNanos() < event && r.doneNanos() > applied);
 				long lastToRemoved = all.stream()
 					.filter(r -> r.replica().equals(removed))
-					.mapToLong(Sent::atNanos)
+					.mapToLong(SteadyLoad.Sent::atNanos)
 					.max()
 					.orElse(event);
 				assertThat(lastToRemoved).as("the removed replica gets no request sent after the refresh answered")

@@ -60,9 +60,6 @@ class ConfiguredPoolsIT {
 		}
 	}
 
-	/** One request of a steady load: when it was sent, how it ended, which replica answered. */
-	private record Sent(long atNanos, int status, String replica) {
-	}
 
 	@Test
 	void aDiscoveryChangeEventMovesTrafficAtOnceWithoutAFailedRequest() throws Exception {
@@ -76,21 +73,7 @@ class ConfiguredPoolsIT {
 					"--resilience.gateway.pools.users.slow-start.window=1s");
 			try (ConfigurableApplicationContext context = SpringApplication.run(GatewayApplication.class,
 					args.toArray(String[]::new))) {
-				List<Sent> sent = java.util.Collections.synchronizedList(new ArrayList<>());
-				java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-				Thread load = new Thread(() -> {
-					for (int i = 0; i < 5000 && !stop.get(); i++) { // steady load: one request after another
-						long at = System.nanoTime();
-						try {
-							HttpResponse<String> r = get(context, "/users/" + i);
-							sent.add(new Sent(at, r.statusCode(), r.headers().firstValue("X-Gateway-Replica").orElse("-")));
-						}
-						catch (Exception e) {
-							sent.add(new Sent(at, -1, e.toString()));
-						}
-					}
-				});
-				load.start();
+				SteadyLoad load = SteadyLoad.start(5000, i -> get(context, "/users/" + i));
 				Thread.sleep(1000);
 				// the registry drops users-2 (its pod deleted) and lists users-3, then says so
 				var simple = context.getBean(org.springframework.cloud.client.discovery.simple.SimpleDiscoveryProperties.class);
@@ -100,15 +83,13 @@ class ConfiguredPoolsIT {
 				long event = System.nanoTime();
 				context.publishEvent(new org.springframework.cloud.client.discovery.event.HeartbeatEvent(this, 1L));
 				Thread.sleep(2000);
-				stop.set(true);
-				load.join(10_000);
 
-				List<Sent> all = List.copyOf(sent);
+				List<SteadyLoad.Sent> all = load.stop();
 				assertThat(all).hasSizeGreaterThan(100);
 				assertThat(all).as("no failed request while one replica left and another joined")
 					.allSatisfy(r -> assertThat(r.status()).isEqualTo(200));
 				String removed = "127.0.0.1:" + two.port();
-				long lastToRemoved = all.stream().filter(r -> r.replica().equals(removed)).mapToLong(Sent::atNanos).max().orElseThrow();
+				long lastToRemoved = all.stream().filter(r -> r.replica().equals(removed)).mapToLong(SteadyLoad.Sent::atNanos).max().orElseThrow();
 				double millis = (lastToRemoved - event) / 1e6;
 				dev.resiliencegateway.TestConsole.warn(String.format(
 						"discovery: the removed replica's last new request was sent %.1f ms after the change event", millis));

@@ -128,9 +128,6 @@ class KubernetesDiscoveryIT {
 			.build(), HttpResponse.BodyHandlers.ofString());
 	}
 
-	/** One request of the steady load: when it was sent, how it ended, which replica answered. */
-	private record Sent(long atNanos, int status, String replica) {
-	}
 
 	@Test
 	void lbServiceFollowsTheServicesReadyEndpointsUnderLoadWithoutAFailedRequest() throws Exception {
@@ -185,38 +182,22 @@ class KubernetesDiscoveryIT {
 			assertThat(b.served()).isPositive();
 			assertThat(c.served()).as("a pod that is not ready gets nothing").isZero();
 
-			List<Sent> sent = Collections.synchronizedList(new ArrayList<>());
-			AtomicBoolean stop = new AtomicBoolean();
-			Thread load = new Thread(() -> {
-				for (int i = 0; i < 20_000 && !stop.get(); i++) { // steady load: one request after another
-					long at = System.nanoTime();
-					try {
-						HttpResponse<String> r = get("/orders/" + i);
-						sent.add(new Sent(at, r.statusCode(), r.headers().firstValue("X-Gateway-Replica").orElse("-")));
-					}
-					catch (Exception e) {
-						sent.add(new Sent(at, -1, e.toString()));
-					}
-				}
-			});
-			load.start();
+			SteadyLoad load = SteadyLoad.start(20_000, i -> get("/orders/" + i));
 			Thread.sleep(1500); // the catalog watch has its first state
 			// b's pod is deleted (its address leaves the Endpoints); c becomes ready
 			heartbeat.set(0);
 			long change = System.nanoTime();
 			kubectl.endpoints().inNamespace(NAMESPACE).resource(endpoints(List.of(a, c), List.of())).update();
 			Thread.sleep(3000);
-			stop.set(true);
-			load.join(10_000);
 
-			List<Sent> all = List.copyOf(sent);
+			List<SteadyLoad.Sent> all = load.stop();
 			assertThat(all).hasSizeGreaterThan(100);
 			assertThat(all).as("no failed request while one endpoint left and another joined")
 				.allSatisfy(r -> assertThat(r.status()).isEqualTo(200));
 			long event = heartbeat.get();
 			assertThat(event).as("the catalog watch published the change").isGreaterThan(change);
 			String removed = "127.0.0.3:" + b.port();
-			long last = all.stream().filter(r -> r.replica().equals(removed)).mapToLong(Sent::atNanos).max().orElseThrow();
+			long last = all.stream().filter(r -> r.replica().equals(removed)).mapToLong(SteadyLoad.Sent::atNanos).max().orElseThrow();
 			TestConsole.warn(String.format("kubernetes discovery: change event %.0f ms after the Endpoints update; the removed "
 					+ "endpoint's last new request was sent %.0f ms after the update, %.1f ms after the event (%d requests, none failed)",
 					(event - change) / 1e6, (last - change) / 1e6, (last - event) / 1e6, all.size()));
