@@ -9,6 +9,8 @@ import java.util.Set;
 import jakarta.servlet.http.HttpServletRequest;
 
 import org.springframework.http.HttpHeaders;
+import org.springframework.http.InvalidMediaTypeException;
+import org.springframework.http.MediaType;
 
 import dev.resiliencegateway.config.TrustedProxies;
 import dev.resiliencegateway.edge.RequestIds;
@@ -66,6 +68,17 @@ public final class OutboundHeaders {
 				}
 				continue;
 			}
+			if (lower.equals("content-type")) {
+				// Spring's view of the request (and Tomcat's getContentType()) appends ";charset=UTF-8"
+				// once the character encoding filter has set it: the replica gets the client's field
+				// as sent, unless a route filter changed it
+				String raw = servlet.getHeader(HttpHeaders.CONTENT_TYPE);
+				if (raw != null && e.getValue().size() == 1 && charsetAddedTo(raw, e.getValue().get(0))) {
+					out.add(name);
+					out.add(raw);
+					continue;
+				}
+			}
 			for (String v : e.getValue()) {
 				out.add(name);
 				out.add(v);
@@ -94,6 +107,26 @@ public final class OutboundHeaders {
 		add(out, "Forwarded", forwarded == null ? element.toString() : forwarded + ", " + element);
 		add(out, RequestIds.HEADER, requestId);
 		return out;
+	}
+
+	/** Whether {@code value} is {@code raw} as Spring reads it: the same, or with only a charset added. */
+	static boolean charsetAddedTo(String raw, String value) {
+		if (raw.equals(value)) {
+			return true;
+		}
+		try {
+			MediaType sent = MediaType.parseMediaType(raw);
+			MediaType seen = MediaType.parseMediaType(value);
+			if (sent.getCharset() != null || !sent.equalsTypeAndSubtype(seen)) {
+				return false;
+			}
+			Map<String, String> rest = new java.util.HashMap<>(seen.getParameters());
+			rest.remove("charset");
+			return rest.equals(sent.getParameters());
+		}
+		catch (InvalidMediaTypeException e) {
+			return false;
+		}
 	}
 
 	/** RFC 7239 node: IPv6 addresses are bracketed and quoted. */

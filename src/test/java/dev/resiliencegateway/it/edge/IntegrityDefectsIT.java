@@ -166,6 +166,21 @@ class IntegrityDefectsIT extends EdgeIT {
 				}));
 	}
 
+	@ParameterizedTest(name = "the Content-Type field passes as sent, no charset added: {0}")
+	@ValueSource(strings = { "application/x-www-form-urlencoded", "application/x-www-form-urlencoded; charset=ISO-8859-1",
+			"text/plain", "application/json;charset=utf-8", "APPLICATION/JSON" })
+	void contentTypeIsForwardedAsSent(String type) throws Exception {
+		for (String path : new String[] { "/form", "/strip/form" }) {
+			check(forwarded("POST " + path + " HTTP/1.1\r\nHost: x\r\nContent-Type: " + type + "\r\nContent-Length: 3\r\n\r\na=b",
+					r -> {
+						// the field's name in any case, its value exactly as sent
+						assertThat(r.get(0).head()).containsPattern("\r\n(?i:content-type): " + java.util.regex.Pattern.quote(type) + "\r\n");
+						assertThat(r.get(0).head().toLowerCase(java.util.Locale.ROOT).split("content-type:", -1)).hasSize(2);
+						assertThat(r.get(0).bodyText()).isEqualTo("a=b");
+					}));
+		}
+	}
+
 	@Test
 	void aChunkedFormBodyPassesByteForByteThroughStripPrefix() throws Exception {
 		check(forwarded("POST /strip/form HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
