@@ -5,45 +5,68 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
+import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.net.Socket;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 import javax.net.ssl.SSLSocket;
-import java.util.function.BiConsumer;
-import java.util.concurrent.TimeUnit;
 
 import org.apache.hc.client5.http.ConnectTimeoutException;
-import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.HttpRoute;
 import org.apache.hc.client5.http.config.ConnectionConfig;
-import org.apache.hc.client5.http.config.RequestConfig;
-import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.DefaultClientConnectionReuseStrategy;
+import org.apache.hc.client5.http.impl.DefaultConnectionKeepAliveStrategy;
+import org.apache.hc.client5.http.impl.IdleConnectionEvictor;
+import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.io.ConnectionEndpoint;
+import org.apache.hc.client5.http.io.LeaseRequest;
 import org.apache.hc.client5.http.protocol.HttpClientContext;
+import org.apache.hc.client5.http.protocol.RequestClientConnControl;
+import org.apache.hc.client5.http.protocol.RequestValidateTrace;
 import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
 import org.apache.hc.client5.http.ssl.HostnameVerificationPolicy;
 import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
 import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
-import org.apache.hc.core5.http.protocol.HttpContext;
-import org.apache.hc.client5.http.impl.classic.HttpClients;
-import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.concurrent.Cancellable;
+import org.apache.hc.core5.concurrent.CancellableDependency;
 import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.EndpointDetails;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.HttpException;
 import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.io.HttpResponseInformationCallback;
+import org.apache.hc.core5.http.ProtocolException;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.config.Http1Config;
+import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
+import org.apache.hc.core5.http.io.EofSensorInputStream;
+import org.apache.hc.core5.http.io.EofSensorWatcher;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.io.entity.InputStreamEntity;
+import org.apache.hc.core5.http.message.BasicClassicHttpRequest;
+import org.apache.hc.core5.http.protocol.DefaultHttpProcessor;
+import org.apache.hc.core5.http.protocol.HttpContext;
+import org.apache.hc.core5.http.protocol.HttpProcessor;
+import org.apache.hc.core5.http.protocol.RequestContent;
+import org.apache.hc.core5.http.protocol.RequestTargetHost;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
 import org.apache.hc.core5.pool.PoolReusePolicy;
@@ -55,15 +78,18 @@ import dev.resiliencegateway.outcome.Outcome;
 import dev.resiliencegateway.pool.Replica;
 
 /**
- * The upstream hop: Apache HttpClient 5 (classic, blocking) over a pool of keep-alive connections
- * per replica. Blocking I/O costs nothing on virtual threads (JDK 21+) and avoids the JDK client's
- * thread-per-request completion on JDK 17. Automatic retries, redirects, cookies and decompression
- * are off: the exchange decides about retries, and bytes pass through untouched.
+ * The upstream hop: Apache HttpClient 5's classic (blocking) connection pool, connection operator,
+ * message parser and writer, over keep-alive connections per replica. Blocking I/O costs nothing on
+ * virtual threads (JDK 21+) and avoids the JDK client's thread-per-request completion on JDK 17.
+ * Requests go straight to a leased connection ({@link #send}), not through HttpClient's execution
+ * chain: the exchange decides about retries, there are no redirects, cookies, authentication or
+ * decompression, and bytes pass through untouched.
  */
 public final class HttpUpstreamClient implements UpstreamClient {
 
 	/** A prepared request for one replica. */
-	private record HttpCall(Replica replica, HttpUriRequestBase request, UpstreamTls tls) implements Call {
+	private record HttpCall(Replica replica, Endpoint target, UpstreamRequest request, UpstreamTls tls, Timeout timeout)
+			implements Call {
 
 		@Override
 		public void cancel() {
@@ -72,7 +98,146 @@ public final class HttpUpstreamClient implements UpstreamClient {
 
 	}
 
-	private record HttpResponse(ClassicHttpResponse response, HttpUriRequestBase request) implements Response {
+	/** Where a replica's requests go: its host, HttpClient's route to it, and the path it is mounted at. */
+	private record Endpoint(HttpHost host, HttpRoute route, String pathPrefix) {
+
+		static Endpoint of(URI replica) {
+			boolean tls = "https".equalsIgnoreCase(replica.getScheme());
+			int port = replica.getPort() > 0 ? replica.getPort() : tls ? 443 : 80;
+			HttpHost host = new HttpHost(tls ? "https" : "http", replica.getHost(), port);
+			String prefix = replica.getRawPath() == null || replica.getRawPath().equals("/") ? "" : replica.getRawPath();
+			return new Endpoint(host, new HttpRoute(host, null, tls), prefix);
+		}
+
+	}
+
+	/**
+	 * A request to one replica that can be cancelled while it waits for a connection, connects, sends
+	 * or waits for the answer (the hedge's loser, a client that left): what HttpClient's
+	 * {@code HttpUriRequestBase} does, without parsing a {@code java.net.URI} per attempt.
+	 */
+	private static final class UpstreamRequest extends BasicClassicHttpRequest implements CancellableDependency {
+
+		private final AtomicReference<Cancellable> dependency = new AtomicReference<>();
+
+		private volatile boolean cancelled;
+
+		UpstreamRequest(String method, HttpHost host, String path) {
+			super(method, host, path);
+		}
+
+		@Override
+		public void setDependency(Cancellable cancellable) {
+			dependency.set(cancellable);
+			if (cancelled) {
+				cancel();
+			}
+		}
+
+		@Override
+		public boolean cancel() {
+			cancelled = true;
+			Cancellable c = dependency.getAndSet(null);
+			return c == null || c.cancel();
+		}
+
+		@Override
+		public boolean isCancelled() {
+			return cancelled;
+		}
+
+	}
+
+	/**
+	 * One attempt's leased connection: back to the pool once the body was read to its end (when the
+	 * response allows reuse), closed in every other case: a body abandoned or cut off, an attempt
+	 * aborted or cancelled.
+	 */
+	private static final class Lease implements EofSensorWatcher {
+
+		private final PoolingHttpClientConnectionManager manager;
+
+		private final ConnectionEndpoint endpoint;
+
+		private final AtomicBoolean ended = new AtomicBoolean();
+
+		private volatile TimeValue keepAlive; // null: the connection may not be reused
+
+		Lease(PoolingHttpClientConnectionManager manager, ConnectionEndpoint endpoint) {
+			this.manager = manager;
+			this.endpoint = endpoint;
+		}
+
+		void reusableFor(TimeValue keepAlive) {
+			this.keepAlive = keepAlive;
+		}
+
+		/** Returns the connection: pooled when the response allowed it, else closed. */
+		void release() {
+			TimeValue k = keepAlive;
+			if (k == null) {
+				discard();
+			}
+			else if (ended.compareAndSet(false, true)) {
+				manager.release(endpoint, null, k);
+			}
+		}
+
+		/** Closes the connection, never to be reused. */
+		void discard() {
+			if (ended.compareAndSet(false, true)) {
+				endpoint.close(CloseMode.IMMEDIATE);
+				manager.release(endpoint, null, TimeValue.ZERO_MILLISECONDS);
+			}
+		}
+
+		@Override
+		public boolean eofDetected(InputStream wrapped) throws IOException {
+			try {
+				wrapped.close(); // a chunked body's trailers
+				release();
+			}
+			catch (IOException | RuntimeException e) {
+				discard();
+				throw e;
+			}
+			return false;
+		}
+
+		@Override
+		public boolean streamClosed(InputStream wrapped) {
+			discard(); // closed before its end: the rest is never read into a pooled connection
+			return false;
+		}
+
+		@Override
+		public boolean streamAbort(InputStream wrapped) {
+			discard();
+			return false;
+		}
+
+	}
+
+	private static final class HttpResponse implements Response {
+
+		private final ClassicHttpResponse response;
+
+		private final UpstreamRequest request;
+
+		private final Lease lease;
+
+		private final InputStream body;
+
+		HttpResponse(ClassicHttpResponse response, UpstreamRequest request, Lease lease) throws IOException {
+			this.response = response;
+			this.request = request;
+			this.lease = lease;
+			HttpEntity entity = response.getEntity();
+			this.body = entity == null ? null : new EofSensorInputStream(entity.getContent(), lease);
+			if (body == null) {
+				lease.release(); // nothing to read: the connection is free now
+			}
+		}
 
 		@Override
 		public int status() {
@@ -93,29 +258,20 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		}
 
 		@Override
-		public InputStream body() throws IOException {
-			HttpEntity entity = response.getEntity();
-			return entity == null ? null : entity.getContent();
+		public InputStream body() {
+			return body;
 		}
 
 		@Override
 		public void release() {
-			closeQuietly(response);
+			// after the body's end the lease was released by the stream; before it, the connection closes
+			lease.discard();
 		}
 
 		@Override
 		public void abort() {
 			request.cancel();
-			closeQuietly(response);
-		}
-
-		private static void closeQuietly(ClassicHttpResponse response) {
-			try {
-				response.close();
-			}
-			catch (IOException ignored) {
-				// closing a connection we give up on: nothing left to do
-			}
+			lease.discard();
 		}
 
 	}
@@ -127,11 +283,13 @@ public final class HttpUpstreamClient implements UpstreamClient {
 
 	private final PoolingHttpClientConnectionManager connections;
 
-	private final CloseableHttpClient client;
-
 	private final PoolingHttpClientConnectionManager checkedConnections;
 
-	private final CloseableHttpClient checkedClient;
+	private final IdleConnectionEvictor evictor;
+
+	private final IdleConnectionEvictor checkedEvictor;
+
+	private final Map<URI, Endpoint> endpoints = new ConcurrentHashMap<>();
 
 	/** Each pool's TLS to its https replicas; {@code null} for the JDK's trusted CAs with host names checked. */
 	private final Function<String, UpstreamTls> tlsOfPool;
@@ -144,13 +302,13 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		this.maxResponseHeaderSize = settings.maxResponseHeaderSize();
 		this.tlsOfPool = tlsOfPool;
 		this.connections = connectionManager(settings, TimeValue.ofSeconds(2));
-		this.client = client(settings, connections);
+		this.evictor = evictor(settings, connections);
 		// Requests that must not reach a replica twice get their own pool, whose connections are checked
 		// for a close by the replica every time they are leased (a 1 ms read). A replica that crashed
 		// leaves closed keep-alive connections behind; a POST sent on one fails in a way that cannot be
 		// told apart from "executed, then crashed", so it could not be retried. Checked, it is never sent.
 		this.checkedConnections = connectionManager(settings, TimeValue.ZERO_MILLISECONDS);
-		this.checkedClient = client(settings, checkedConnections);
+		this.checkedEvictor = evictor(settings, checkedConnections);
 	}
 
 	private static PoolingHttpClientConnectionManager connectionManager(UpstreamSettings settings,
@@ -174,21 +332,12 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			.build();
 	}
 
-	private static CloseableHttpClient client(UpstreamSettings settings, PoolingHttpClientConnectionManager connections) {
-		return HttpClients.custom()
-			.setConnectionManager(connections)
-			.disableAutomaticRetries()
-			.disableRedirectHandling()
-			.disableCookieManagement()
-			.disableContentCompression()
-			.disableAuthCaching()
-			.disableConnectionState()
-			.disableDefaultUserAgent()
-			.evictIdleConnections(TimeValue.of(settings.idleTimeout()))
-			.setDefaultRequestConfig(RequestConfig.custom()
-				.setConnectionRequestTimeout(Timeout.of(settings.connectTimeout()))
-				.build())
-			.build();
+	/** Closes pooled connections idle for longer than the upstream idle timeout. */
+	private static IdleConnectionEvictor evictor(UpstreamSettings settings, PoolingHttpClientConnectionManager connections) {
+		IdleConnectionEvictor evictor = new IdleConnectionEvictor(connections, TimeValue.of(settings.idleTimeout()),
+				TimeValue.of(settings.idleTimeout()));
+		evictor.start();
+		return evictor;
 	}
 
 	@Override
@@ -200,13 +349,11 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	@Override
 	public Call prepare(String pool, Replica replica, String method, String target, List<String> headers,
 			RequestBody body, long timeoutNanos) {
-		HttpUriRequestBase request;
-		try {
-			request = new HttpUriRequestBase(method, URI.create(replica.uri().toString() + target));
-		}
-		catch (IllegalArgumentException e) {
+		if (!validTarget(target)) {
 			return null;
 		}
+		Endpoint to = endpoints.computeIfAbsent(replica.uri(), Endpoint::of);
+		UpstreamRequest request = new UpstreamRequest(method, to.host(), to.pathPrefix() + target);
 		for (int i = 0; i < headers.size(); i += 2) {
 			request.addHeader(headers.get(i), headers.get(i + 1));
 		}
@@ -216,10 +363,24 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			request.setEntity(new InputStreamEntity(in, body.contentLength(),
 					contentType == null ? null : ContentType.parseLenient(contentType)));
 		}
+		UpstreamTls tls = pool != null && to.route().isSecure() ? tlsOfPool.apply(pool) : null;
 		Timeout timeout = Timeout.of(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), TimeUnit.MILLISECONDS);
-		request.setConfig(RequestConfig.custom().setResponseTimeout(timeout).setConnectionRequestTimeout(timeout).build());
-		UpstreamTls tls = pool != null && "https".equalsIgnoreCase(replica.uri().getScheme()) ? tlsOfPool.apply(pool) : null;
-		return new HttpCall(replica, request, tls);
+		return new HttpCall(replica, to, request, tls, timeout);
+	}
+
+	/** An origin-form request target: starts with '/', visible ASCII only, nothing a URI would refuse. */
+	static boolean validTarget(String target) {
+		if (target.isEmpty() || target.charAt(0) != '/') {
+			return false;
+		}
+		for (int i = 0; i < target.length(); i++) {
+			char c = target.charAt(i);
+			if (c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`'
+					|| c == '{' || c == '|' || c == '}') {
+				return false;
+			}
+		}
+		return true;
 	}
 
 	/**
@@ -228,25 +389,23 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	 */
 	@Override
 	public Result execute(Call call, boolean atMostOnce) {
-		HttpUriRequestBase request = ((HttpCall) call).request();
-		HttpHost host = HttpHost.create(call.replica().uri());
+		HttpCall c = (HttpCall) call;
+		UpstreamRequest request = c.request();
 		HttpClientContext context = HttpClientContext.create();
-		UpstreamTls tls = ((HttpCall) call).tls();
-		if (tls != null) {
-			context.setAttribute(TLS_ATTRIBUTE, tls);
+		if (c.tls() != null) {
+			context.setAttribute(TLS_ATTRIBUTE, c.tls());
 		}
 		for (int stale = 0;; stale++) {
 			try {
-				ClassicHttpResponse response = (atMostOnce ? checkedClient : client).executeOpen(host, request, context);
-				HttpResponse answer = new HttpResponse(response, request);
-				String invalid = ResponseFraming.violation(response, maxResponseHeaderSize);
+				HttpResponse answer = send(atMostOnce ? checkedConnections : connections, c, context);
+				String invalid = ResponseFraming.violation(answer.response, maxResponseHeaderSize);
 				if (invalid != null) {
 					answer.abort();
 					return Result.failed(Outcome.RESET, "invalid response: " + invalid);
 				}
 				return new Result(answer, null, null);
 			}
-			catch (IOException | RuntimeException e) {
+			catch (IOException | HttpException | RuntimeException e) {
 				if (!atMostOnce && stale < MAX_STALE_RESENDS && request.getEntity() == null && !request.isCancelled()
 						&& closedWhileIdle(e, context.getEndpointDetails())) {
 					continue;
@@ -255,6 +414,87 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			}
 		}
 	}
+
+	/**
+	 * One exchange on a pooled connection: lease, connect if new, send the head and body, read the
+	 * response head. This is what HttpClient's {@code MinimalHttpClient} does, written here because
+	 * that client adds a {@code User-Agent} and cannot be configured, and the full client's execution
+	 * chain (authentication, redirects, protocol upgrade, retries, all switched off) cost about 10 % of
+	 * the gateway's CPU per request (docs/performance.md). The request interceptors are the ones the
+	 * full client ran for this configuration, in its order, so replicas see the same bytes.
+	 */
+	private HttpResponse send(PoolingHttpClientConnectionManager manager, HttpCall call, HttpClientContext context)
+			throws IOException, HttpException {
+		UpstreamRequest request = call.request();
+		Timeout timeout = call.timeout();
+		LeaseRequest leaseRequest = manager.lease(LEASE_ID, call.target().route(), timeout, null);
+		request.setDependency(leaseRequest);
+		ConnectionEndpoint endpoint;
+		try {
+			endpoint = leaseRequest.get(timeout);
+		}
+		catch (TimeoutException e) {
+			throw new ConnectionRequestTimeoutException("Timeout waiting for connection from pool");
+		}
+		catch (ExecutionException e) {
+			throw e.getCause() instanceof IOException io ? io : new InterruptedIOException("Request aborted");
+		}
+		catch (InterruptedException | CancellationException e) {
+			if (e instanceof InterruptedException) {
+				Thread.currentThread().interrupt();
+			}
+			throw new InterruptedIOException("Request aborted");
+		}
+		Lease lease = new Lease(manager, endpoint);
+		request.setDependency(() -> {
+			lease.discard();
+			return true;
+		});
+		try {
+			if (request.isCancelled()) {
+				throw new InterruptedIOException("Request aborted");
+			}
+			context.setRoute(call.target().route());
+			if (!endpoint.isConnected()) {
+				manager.connect(endpoint, null, context);
+			}
+			endpoint.setSocketTimeout(timeout);
+			PROCESSOR.process(request, request.getEntity(), context);
+			ClassicHttpResponse response = endpoint.execute(LEASE_ID, request,
+					(req, connection, ctx) -> EXECUTOR.execute(req, connection, NO_SWITCHING, ctx), context);
+			if (REUSE.keepAlive(request, response, context)) {
+				lease.reusableFor(KEEP_ALIVE.getKeepAliveDuration(response, context));
+			}
+			return new HttpResponse(response, request, lease);
+		}
+		catch (IOException | HttpException | RuntimeException e) {
+			lease.discard();
+			throw e;
+		}
+	}
+
+	private static final String LEASE_ID = "upstream";
+
+	/** HttpClient's request interceptors for this configuration, in its order (its builder's defaults). */
+	private static final HttpProcessor PROCESSOR = new DefaultHttpProcessor(new RequestTargetHost(),
+			new RequestValidateTrace(), new RequestContent(), new RequestClientConnControl());
+
+	private static final HttpRequestExecutor EXECUTOR = new HttpRequestExecutor(DefaultClientConnectionReuseStrategy.INSTANCE);
+
+	/**
+	 * A 1xx answer other than 100 Continue is passed over, except 101 Switching Protocols: the gateway
+	 * never asks a replica to switch (Upgrade is a hop-by-hop field), so bytes after a 101 are not an
+	 * HTTP answer to this request; the attempt fails and the connection is closed.
+	 */
+	private static final HttpResponseInformationCallback NO_SWITCHING = (response, connection, context) -> {
+		if (response.getCode() == 101) {
+			throw new ProtocolException("unexpected 101 Switching Protocols");
+		}
+	};
+
+	private static final DefaultClientConnectionReuseStrategy REUSE = DefaultClientConnectionReuseStrategy.INSTANCE;
+
+	private static final DefaultConnectionKeepAliveStrategy KEEP_ALIVE = DefaultConnectionKeepAliveStrategy.INSTANCE;
 
 	/**
 	 * Whether a failure is the keep-alive race rather than the replica failing: the request went out
@@ -342,8 +582,10 @@ public final class HttpUpstreamClient implements UpstreamClient {
 
 	@Override
 	public void close() {
-		client.close(CloseMode.GRACEFUL);
-		checkedClient.close(CloseMode.GRACEFUL);
+		evictor.shutdown();
+		checkedEvictor.shutdown();
+		connections.close(CloseMode.GRACEFUL);
+		checkedConnections.close(CloseMode.GRACEFUL);
 	}
 
 }
