@@ -11,10 +11,9 @@ RUN ./mvnw -B -q package -DskipTests
 
 # The AOT cache is trained by the JVM that will use it (this JRE), with the same options.
 FROM eclipse-temurin:25-jre AS aot
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
 COPY --from=build /src/target/resilience-gateway.jar /tmp/resilience-gateway.jar
-COPY docker/aot-cache.sh /tmp/aot-cache.sh
-RUN /tmp/aot-cache.sh /tmp/resilience-gateway.jar /app
+COPY docker/aot-cache.sh docker/jvm.options /tmp/
+RUN /tmp/aot-cache.sh /tmp/resilience-gateway.jar /app && cp /tmp/jvm.options /app/jvm.options
 
 FROM eclipse-temurin:25-jre
 RUN useradd --system --uid 10001 gateway
@@ -23,6 +22,7 @@ COPY --from=aot /app /app
 WORKDIR /app
 USER gateway
 EXPOSE 8080 8081
-# A bounded heap: the container limit, not a quarter of the host, decides the footprint.
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
-ENTRYPOINT ["java", "-XX:AOTCache=/app/app.aot", "-jar", "/app/resilience-gateway.jar"]
+# the shipped JVM settings (docker/jvm.options: heap 64-256 MB, why in docs/performance.md); options in
+# JAVA_OPTS come after them and win, e.g. JAVA_OPTS=-Xmx512m for large in-memory key stores
+ENV JAVA_OPTS=""
+ENTRYPOINT ["sh", "-c", "exec java @/app/jvm.options $JAVA_OPTS -XX:AOTCache=/app/app.aot -jar /app/resilience-gateway.jar \"$@\"", "resilience-gateway"]

@@ -14,9 +14,12 @@ rm -rf "$out"
 # the AOT cache needs a plain class path: the Spring Boot jar is extracted to a thin jar plus lib/
 "$java" -Djarmode=tools -jar "$jar" extract --destination "$out"
 app="$out/$(basename "$jar")"
+# the shipped JVM settings, when next to this script (docker/jvm.options; the Dockerfile copies both)
+opts=()
+if [ -f "$(dirname "$0")/jvm.options" ]; then opts=("@$(dirname "$0")/jvm.options"); fi
 # training run: a pool on a loopback port nothing listens on, ports of the system's choosing, and
 # exit once the context has refreshed (spring.context.exit=onRefresh); nothing leaves the machine
-args=(-Dspring.context.exit=onRefresh -jar "$app"
+args=("${opts[@]}" -Dspring.context.exit=onRefresh -jar "$app"
   --server.port=0 --management.server.port=0 --logging.level.root=WARN
   --spring.cloud.gateway.server.webmvc.routes[0].id=training
   --spring.cloud.gateway.server.webmvc.routes[0].uri=lb://training

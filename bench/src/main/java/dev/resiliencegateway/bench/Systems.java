@@ -87,7 +87,8 @@ final class Systems {
 	private static Running gateway(String name, List<Integer> ports, int port, Path work, String javaHome, Path jar,
 			List<String> extra, List<String> jvmOptions) throws Exception {
 		int mgmt = port + 1;
-		List<String> cmd = new ArrayList<>(List.of(javaHome + "/bin/java", "-Xms256m", "-Xmx512m"));
+		// the shipped JVM settings (heap 64-256 MB, docker/jvm.options), as the Docker image runs it
+		List<String> cmd = new ArrayList<>(List.of(javaHome + "/bin/java", "@" + Path.of("docker/jvm.options").toAbsolutePath()));
 		cmd.addAll(jvmOptions);
 		cmd.addAll(List.of("-jar", jar.toString(),
 				"--server.port=" + port, "--management.server.port=" + mgmt, "--logging.level.root=WARN",
