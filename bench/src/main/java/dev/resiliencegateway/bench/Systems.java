@@ -88,7 +88,7 @@ final class Systems {
 			List<String> extra, List<String> jvmOptions) throws Exception {
 		int mgmt = port + 1;
 		// the shipped JVM settings (heap 64-256 MB, docker/jvm.options), as the Docker image runs it
-		List<String> cmd = new ArrayList<>(List.of(javaHome + "/bin/java", "@" + Path.of("docker/jvm.options").toAbsolutePath()));
+		List<String> cmd = new ArrayList<>(List.of(javaHome + "/bin/java", "@" + shippedJvmOptions()));
 		cmd.addAll(jvmOptions);
 		cmd.addAll(List.of("-jar", jar.toString(),
 				"--server.port=" + port, "--management.server.port=" + mgmt, "--logging.level.root=WARN",
@@ -107,6 +107,17 @@ final class Systems {
 	}
 
 	/** Stock Spring Cloud Gateway Server MVC (bench/stock-scg): Retry filter, LoadBalancer health checks. */
+	/** docker/jvm.options of this repository, from the repository or from bench/ (the smoke test's directory). */
+	static Path shippedJvmOptions() {
+		for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+			Path options = dir.resolve("docker/jvm.options");
+			if (Files.isRegularFile(options)) {
+				return options;
+			}
+		}
+		throw new IllegalStateException("docker/jvm.options not found above " + Path.of("").toAbsolutePath());
+	}
+
 	private static Running stock(List<Integer> ports, int port, Path work, String javaHome) throws Exception {
 		int mgmt = port + 1;
 		List<String> cmd = new ArrayList<>(List.of(javaHome + "/bin/java", "-Xms256m", "-Xmx512m", "-jar",
@@ -249,7 +260,8 @@ final class Systems {
 			}
 			Thread.sleep(100);
 		}
-		throw new IllegalStateException("not ready: " + url);
+		throw new IllegalStateException(p.isAlive() ? "not ready within 60 s: " + url
+				: "exited with status " + p.exitValue() + " before it was ready (" + url + "); its output is in the system's work directory");
 	}
 
 	private static void awaitListening(int port, Process p) throws Exception {
