@@ -38,6 +38,12 @@ final class Targets {
 		URI uri = request.uri();
 		String path = uri.getRawPath();
 		String query = uri.getRawQuery();
+		String sent = request.servletRequest().getQueryString();
+		if (sent != null && query != null && sameBytes(sent, query)) {
+			// a filter that rebuilt the URI (StripPrefix, RewritePath) re-encodes the query: "%zz"
+			// becomes "%25zz"; the client's spelling goes out when the bytes it stands for are the same
+			query = sent;
+		}
 		StringBuilder sb = new StringBuilder(path == null || path.isEmpty() ? "/" : path);
 		if (query != null && !query.isEmpty()) {
 			sb.append('?').append(query);
@@ -59,6 +65,29 @@ final class Targets {
 			}
 		}
 		return sb.toString();
+	}
+
+	/** Whether two spellings of a query stand for the same bytes (valid %XX decoded, anything else literal). */
+	static boolean sameBytes(String a, String b) {
+		return a.equals(b) || java.util.Arrays.equals(bytes(a), bytes(b));
+	}
+
+	private static byte[] bytes(String s) {
+		java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(s.length());
+		for (int i = 0; i < s.length(); i++) {
+			char c = s.charAt(i);
+			int hi = i + 2 < s.length() && c == '%' ? Character.digit(s.charAt(i + 1), 16) : -1;
+			int lo = hi >= 0 ? Character.digit(s.charAt(i + 2), 16) : -1;
+			if (lo >= 0) {
+				out.write(hi * 16 + lo);
+				i += 2;
+			}
+			else {
+				byte[] raw = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
+				out.write(raw, 0, raw.length);
+			}
+		}
+		return out.toByteArray();
 	}
 
 	private static boolean isForm(ServerRequest request) {

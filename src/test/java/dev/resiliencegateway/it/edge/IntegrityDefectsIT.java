@@ -146,6 +146,14 @@ class IntegrityDefectsIT extends EdgeIT {
 				arguments("PATCH", "q=%E2%82%AC&r=%zz"), arguments("DELETE", "id=7&id=8"));
 	}
 
+	@ParameterizedTest(name = "a query reaches the replica as sent: {0}")
+	@ValueSource(strings = { "/form?x=%zz", "/form?x=100%", "/form?a=%E2%82%AC&b=c+d", "/form?q=%0d%0a", "/strip/form?x=%zz",
+			"/strip/form?x=100%", "/strip/form?a=%e2%82%ac&b=c+d&c=%7E" })
+	void queriesReachTheReplicaAsSent(String target) throws Exception {
+		check(forwarded("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n",
+				r -> assertThat(r.get(0).target()).isEqualTo(target.replace("/strip", ""))));
+	}
+
 	@ParameterizedTest(name = "a form body passes byte for byte: {0} {1}")
 	@MethodSource("formBodies")
 	void formBodiesArriveByteForByte(String method, String body) throws Exception {
