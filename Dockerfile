@@ -22,7 +22,7 @@ COPY --from=aot /app /app
 WORKDIR /app
 USER gateway
 EXPOSE 8080 8081
-# the shipped JVM settings (docker/jvm.options: heap 64-256 MB, why in docs/performance.md); options in
+# the shipped JVM settings (docker/jvm.options: heap 64-512 MB, why in docs/performance.md); options in
 # JAVA_OPTS come after them and win, e.g. JAVA_OPTS=-Xmx512m for large in-memory key stores
 ENV JAVA_OPTS=""
 ENTRYPOINT ["sh", "-c", "exec java @/app/jvm.options $JAVA_OPTS -XX:AOTCache=/app/app.aot -jar /app/resilience-gateway.jar \"$@\"", "resilience-gateway"]

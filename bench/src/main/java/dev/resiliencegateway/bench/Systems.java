@@ -87,7 +87,7 @@ final class Systems {
 	private static Running gateway(String name, List<Integer> ports, int port, Path work, String javaHome, Path jar,
 			List<String> extra, List<String> jvmOptions) throws Exception {
 		int mgmt = port + 1;
-		// the shipped JVM settings (heap 64-256 MB, docker/jvm.options), as the Docker image runs it
+		// the shipped JVM settings (heap 64-512 MB, docker/jvm.options), as the Docker image runs it
 		List<String> cmd = new ArrayList<>(List.of(javaHome + "/bin/java", "@" + shippedJvmOptions()));
 		cmd.addAll(jvmOptions);
 		cmd.addAll(List.of("-jar", jar.toString(),
