@@ -69,9 +69,9 @@ public final class OutboundHeaders {
 				continue;
 			}
 			if (lower.equals("content-type")) {
-				// Spring's view of the request (and Tomcat's getContentType()) appends ";charset=UTF-8"
-				// once the character encoding filter has set it: the replica gets the client's field
-				// as sent, unless a route filter changed it
+				// Spring's view of the request appends ";charset=UTF-8" once the character encoding
+				// filter has set the request's encoding: the replica gets the client's field as sent,
+				// unless a route filter changed it
 				String raw = servlet.getHeader(HttpHeaders.CONTENT_TYPE);
 				if (raw != null && e.getValue().size() == 1 && charsetAddedTo(raw, e.getValue().get(0))) {
 					out.add(name);

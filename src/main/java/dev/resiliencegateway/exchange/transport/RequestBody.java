@@ -51,7 +51,7 @@ public final class RequestBody {
 		if (maxBody > 0 && length > maxBody) {
 			throw tooLarge(maxBody);
 		}
-		String type = servlet.getHeader("Content-Type"); // as sent (getContentType() may add a charset)
+		String type = servlet.getHeader("Content-Type"); // the field as sent
 		try {
 			InputStream in = servlet.getInputStream();
 			if (bufferLimit > 0 && length >= 0 && length <= bufferLimit) {

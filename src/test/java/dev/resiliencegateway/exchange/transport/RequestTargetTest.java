@@ -28,6 +28,19 @@ class RequestTargetTest {
 	}
 
 	@Test
+	void contentTypeIsTheClientsUnlessMoreThanACharsetChanged() {
+		assertThat(OutboundHeaders.charsetAddedTo("application/x-www-form-urlencoded",
+				"application/x-www-form-urlencoded;charset=UTF-8")).isTrue();
+		assertThat(OutboundHeaders.charsetAddedTo("APPLICATION/JSON", "application/json;charset=UTF-8")).isTrue();
+		assertThat(OutboundHeaders.charsetAddedTo("text/plain; format=flowed", "text/plain;format=flowed;charset=UTF-8")).isTrue();
+		// a route filter's change is kept
+		assertThat(OutboundHeaders.charsetAddedTo("text/plain", "application/json")).isFalse();
+		assertThat(OutboundHeaders.charsetAddedTo("text/plain; charset=ISO-8859-1", "text/plain;charset=UTF-8")).isFalse();
+		assertThat(OutboundHeaders.charsetAddedTo("text/plain", "text/plain;format=flowed")).isFalse();
+		assertThat(OutboundHeaders.charsetAddedTo("not a type", "text/plain")).isFalse();
+	}
+
+	@Test
 	void aQueryIsTheReplicasToRead() {
 		// invalid percent-encoding in the query passes (java.net.URI refused it, so such a request used
 		// to fail after a replica was chosen); in the path the edge refuses it before any route
