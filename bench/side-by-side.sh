@@ -7,21 +7,10 @@
 # Each round runs the pair twice, swapping ports (the first of the two gateways pays a little more).
 set -euo pipefail
 A=$1; AA=$2; B=$3; BA=$4; ROUNDS=${5:-3}
-J="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
-command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
-pids=()
-for p in 19001 19002 19003; do
-  "$J" -Xmx256m -Dloader.main=dev.resiliencegateway.demo.DemoReplicaMain -jar "$A" --port=$p --id=r$p >/dev/null 2>&1 &
-  pids+=($!)
-done
-trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
-sleep 6
-ARGS="--logging.level.root=WARN
- --spring.cloud.gateway.server.webmvc.routes[0].id=orders --spring.cloud.gateway.server.webmvc.routes[0].uri=lb://orders
- --spring.cloud.gateway.server.webmvc.routes[0].predicates[0]=Path=/orders/**
- --resilience.gateway.pools.orders.replicas[0].url=http://127.0.0.1:19001
- --resilience.gateway.pools.orders.replicas[1].url=http://127.0.0.1:19002
- --resilience.gateway.pools.orders.replicas[2].url=http://127.0.0.1:19003"
+# shellcheck source=bench/replicas.sh
+. "$(dirname "$0")/replicas.sh"
+trap stop_replicas EXIT
+start_replicas "$A"
 ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 pair() { # name1 jar1 args1 name2 jar2 args2
   # shellcheck disable=SC2086

@@ -8,22 +8,11 @@
 #     bench/solo.sh target/resilience-gateway.jar "" 1       # a JFR profile with whole stacks
 set -uo pipefail
 A=$1; AA=${2:-}; ROUNDS=${3:-1}
-J="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
-command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
+# shellcheck source=bench/replicas.sh
+. "$(dirname "$0")/replicas.sh"
 out=$(mktemp -d)
-pids=()
-for p in 19001 19002 19003; do
-  "$J" -Xmx256m -Dloader.main=dev.resiliencegateway.demo.DemoReplicaMain -jar "$A" --port=$p --id=r$p >/dev/null 2>&1 &
-  pids+=($!)
-done
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$out"' EXIT
-sleep 6
-ARGS="--logging.level.root=WARN
- --spring.cloud.gateway.server.webmvc.routes[0].id=orders --spring.cloud.gateway.server.webmvc.routes[0].uri=lb://orders
- --spring.cloud.gateway.server.webmvc.routes[0].predicates[0]=Path=/orders/**
- --resilience.gateway.pools.orders.replicas[0].url=http://127.0.0.1:19001
- --resilience.gateway.pools.orders.replicas[1].url=http://127.0.0.1:19002
- --resilience.gateway.pools.orders.replicas[2].url=http://127.0.0.1:19003"
+trap 'stop_replicas; rm -rf "$out"' EXIT
+start_replicas "$A"
 stat() { awk -v f="$2" '{print (f == "user") ? $14 : $14 + $15}' "/proc/$1/stat"; }
 for _ in $(seq 1 "$ROUNDS"); do
   # shellcheck disable=SC2086
