@@ -289,8 +289,6 @@ public final class HttpUpstreamClient implements UpstreamClient {
 
 	private final IdleConnectionEvictor checkedEvictor;
 
-	private final Map<URI, Endpoint> endpoints = new ConcurrentHashMap<>();
-
 	/** Each pool's TLS to its https replicas; {@code null} for the JDK's trusted CAs with host names checked. */
 	private final Function<String, UpstreamTls> tlsOfPool;
 
@@ -352,7 +350,7 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		if (!validTarget(target)) {
 			return null;
 		}
-		Endpoint to = endpoints.computeIfAbsent(replica.uri(), Endpoint::of);
+		Endpoint to = Endpoint.of(replica.uri());
 		UpstreamRequest request = new UpstreamRequest(method, to.host(), to.pathPrefix() + target);
 		for (int i = 0; i < headers.size(); i += 2) {
 			request.addHeader(headers.get(i), headers.get(i + 1));
