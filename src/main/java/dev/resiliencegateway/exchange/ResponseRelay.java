@@ -62,7 +62,7 @@ final class ResponseRelay {
 					return null;
 				}
 				OutputStream out = res.getOutputStream();
-				byte[] buffer = new byte[BUFFER];
+				byte[] buffer = new byte[bufferFor(response.header(HttpHeaders.CONTENT_LENGTH))];
 				if (copy != null) {
 					// A keyed request's answer is read whole (up to the route's limit) and kept before the
 					// client gets any of it: a retry sent the moment the answer arrives finds it kept.
@@ -135,6 +135,26 @@ final class ResponseRelay {
 			}
 			return null;
 		});
+	}
+
+	/**
+	 * The relay buffer: as large as a body of known length (most answers are a few hundred bytes), at
+	 * most {@link #BUFFER}. A 16 KB buffer per answer was half of all the bytes the gateway allocated
+	 * (docs/performance.md, third pass); a body that has all its bytes reads to its end without more.
+	 */
+	static int bufferFor(String contentLength) {
+		if (contentLength != null && !contentLength.isEmpty() && contentLength.length() <= 5) {
+			int n = 0;
+			for (int i = 0; i < contentLength.length(); i++) {
+				char c = contentLength.charAt(i);
+				if (c < '0' || c > '9') {
+					return BUFFER;
+				}
+				n = n * 10 + (c - '0');
+			}
+			return Math.max(1, Math.min(n, BUFFER));
+		}
+		return BUFFER;
 	}
 
 	/**
