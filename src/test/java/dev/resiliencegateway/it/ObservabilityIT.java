@@ -13,6 +13,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Actuator health per pool and replica, and the per-replica Prometheus series, over real HTTP. */
 class ObservabilityIT extends GatewayIT {
 
+	@org.springframework.beans.factory.annotation.Autowired
+	org.springframework.context.ApplicationContext context;
+
+	@Test
+	void redisIsLeftOutWhileNoStoreUsesIt() {
+		// both stores in memory (the default): no Redis client, no Lettuce threads (RedisSwitch)
+		assertThat(context.getBeanNamesForType(org.springframework.data.redis.connection.RedisConnectionFactory.class)).isEmpty();
+		assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("lettuce-"));
+		assertThat(context.getBean(dev.resiliencegateway.idempotency.IdempotencyStore.class))
+			.isInstanceOf(dev.resiliencegateway.idempotency.InMemoryIdempotencyStore.class);
+	}
+
 	@Test
 	void aCrashedReplicaShowsInThePoolsHealthAndTheHealOnlyAfter() throws Exception {
 		DemoReplica victim = Replicas.SVC.get(0);

@@ -1,0 +1,41 @@
+package dev.resiliencegateway.wiring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.mock.env.MockEnvironment;
+
+class RedisSwitchTest {
+
+	private static final String[] CANDIDATES = { "org.springframework.boot.autoconfigure.data.redis.RedisAutoConfiguration",
+			"org.springframework.boot.actuate.autoconfigure.metrics.redis.LettuceMetricsAutoConfiguration",
+			"org.springframework.boot.actuate.autoconfigure.data.redis.RedisHealthContributorAutoConfiguration",
+			"org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration", null };
+
+	private static boolean[] match(MockEnvironment environment) {
+		RedisSwitch filter = new RedisSwitch();
+		filter.setEnvironment(environment);
+		return filter.match(CANDIDATES, null);
+	}
+
+	@Test
+	void withBothStoresInMemoryRedisIsLeftOutAndNothingElse() {
+		assertThat(match(new MockEnvironment())).containsExactly(false, false, false, true, true);
+		assertThat(match(new MockEnvironment().withProperty("resilience.gateway.idempotency.store", "memory")
+			.withProperty("spring.data.redis.host", "redis.internal"))).containsExactly(false, false, false, true, true);
+	}
+
+	@Test
+	void eitherStoreOnRedisKeepsIt() {
+		assertThat(match(new MockEnvironment().withProperty("resilience.gateway.idempotency.store", "redis")))
+			.containsExactly(true, true, true, true, true);
+		assertThat(match(new MockEnvironment().withProperty("resilience.gateway.rate-limits.store", " REDIS ")))
+			.containsExactly(true, true, true, true, true);
+	}
+
+	@Test
+	void withoutAnEnvironmentNothingIsLeftOut() {
+		assertThat(new RedisSwitch().match(CANDIDATES, null)).containsExactly(true, true, true, true, true);
+	}
+
+}
