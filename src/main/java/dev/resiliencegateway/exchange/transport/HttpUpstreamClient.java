@@ -34,6 +34,7 @@ import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.io.ConnectionEndpoint;
+import org.apache.hc.client5.http.io.ManagedHttpClientConnection;
 import org.apache.hc.client5.http.io.LeaseRequest;
 import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.client5.http.protocol.RequestClientConnControl;
@@ -58,6 +59,7 @@ import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
 import org.apache.hc.core5.http.io.EofSensorInputStream;
+import org.apache.hc.core5.http.io.HttpConnectionFactory;
 import org.apache.hc.core5.http.io.EofSensorWatcher;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.io.entity.InputStreamEntity;
@@ -299,30 +301,32 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	public HttpUpstreamClient(UpstreamSettings settings, Function<String, UpstreamTls> tlsOfPool) {
 		this.maxResponseHeaderSize = settings.maxResponseHeaderSize();
 		this.tlsOfPool = tlsOfPool;
-		this.connections = connectionManager(settings, TimeValue.ofSeconds(2));
+		this.connections = connectionManager(settings, TimeValue.ofSeconds(2), false);
 		this.evictor = evictor(settings, connections);
 		// Requests that must not reach a replica twice get their own pool, whose connections are checked
-		// for a close by the replica every time they are leased (a 1 ms read). A replica that crashed
-		// leaves closed keep-alive connections behind; a POST sent on one fails in a way that cannot be
-		// told apart from "executed, then crashed", so it could not be retried. Checked, it is never sent.
-		this.checkedConnections = connectionManager(settings, TimeValue.ZERO_MILLISECONDS);
+		// for a close by the replica every time they are leased. A replica that crashed leaves closed
+		// keep-alive connections behind; a POST sent on one fails in a way that cannot be told apart
+		// from "executed, then crashed", so it could not be retried. Checked, it is never sent. The
+		// check is a non-blocking read (PeekedConnections), not HttpClient's 1 ms wait.
+		this.checkedConnections = connectionManager(settings, TimeValue.ZERO_MILLISECONDS, true);
 		this.checkedEvictor = evictor(settings, checkedConnections);
 	}
 
 	private static PoolingHttpClientConnectionManager connectionManager(UpstreamSettings settings,
-			TimeValue validateAfterInactivity) {
-		return PoolingHttpClientConnectionManagerBuilder.create()
+			TimeValue validateAfterInactivity, boolean peeked) {
+		// a response head line or field count beyond these fails the attempt (502); the total size
+		// is checked after parsing (ResponseFraming), below Tomcat's buffer for relaying it
+		HttpConnectionFactory<ManagedHttpClientConnection> factory = ManagedHttpClientConnectionFactory.builder()
+			.http1Config(Http1Config.custom().setMaxLineLength(64 * 1024).setMaxHeaderCount(200).build())
+			.build();
+		return (peeked ? PeekedConnections.builder() : PoolingHttpClientConnectionManagerBuilder.create())
 			.setMaxConnTotal(settings.maxConnections())
 			.setMaxConnPerRoute(settings.maxConnectionsPerReplica())
 			.setPoolConcurrencyPolicy(PoolConcurrencyPolicy.LAX)
 			.setConnPoolPolicy(PoolReusePolicy.LIFO)
 			.setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).build())
 			.setTlsSocketStrategy(new PerPoolTls())
-			// a response head line or field count beyond these fails the attempt (502); the total size
-			// is checked after parsing (ResponseFraming), below Tomcat's buffer for relaying it
-			.setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
-				.http1Config(Http1Config.custom().setMaxLineLength(64 * 1024).setMaxHeaderCount(200).build())
-				.build())
+			.setConnectionFactory(peeked ? PeekedConnections.of(factory) : factory)
 			.setDefaultConnectionConfig(ConnectionConfig.custom()
 				.setConnectTimeout(Timeout.of(settings.connectTimeout()))
 				.setValidateAfterInactivity(validateAfterInactivity)

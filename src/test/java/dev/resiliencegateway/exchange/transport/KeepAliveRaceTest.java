@@ -85,6 +85,10 @@ class KeepAliveRaceTest {
 	}
 
 	private UpstreamClient.Result send(String method, String body) throws Exception {
+		return send(method, body, false);
+	}
+
+	private UpstreamClient.Result send(String method, String body, boolean atMostOnce) throws Exception {
 		MockHttpServletRequest servlet = new MockHttpServletRequest(method, "/orders");
 		if (body != null) {
 			servlet.setContent(body.getBytes(StandardCharsets.ISO_8859_1));
@@ -93,7 +97,7 @@ class KeepAliveRaceTest {
 		Replica replica = Replica.of(URI.create("http://127.0.0.1:" + server.getLocalPort()), 1);
 		UpstreamClient.Call call = client.prepare(replica, method, "/orders", List.of("Host", "orders"), requestBody,
 				TimeUnit.SECONDS.toNanos(2));
-		UpstreamClient.Result result = client.execute(call, false);
+		UpstreamClient.Result result = client.execute(call, atMostOnce);
 		if (result.answered()) {
 			result.response().body().readAllBytes();
 			result.response().release();
@@ -125,6 +129,20 @@ class KeepAliveRaceTest {
 		assertThat(second.answered()).as("the body went out on a closed connection: the exchange decides").isFalse();
 		assertThat(second.failure()).isEqualTo(Outcome.RESET);
 		assertThat(answered).hasValue(1);
+	}
+
+	@ParameterizedTest
+	@ValueSource(booleans = { false, true })
+	void aRequestThatMustNotReachAReplicaTwiceIsNeverSentOnAConnectionTheReplicaClosed(boolean withReset)
+			throws Exception {
+		reset = withReset;
+		for (int i = 0; i < 5; i++) {
+			UpstreamClient.Result result = send("POST", "order " + i, true);
+			assertThat(result.answered()).as("request %d: %s", i, result.detail()).isTrue();
+			assertThat(result.status()).isEqualTo(200);
+			Thread.sleep(50); // the replica's close reaches the pooled connection before the next lease
+		}
+		assertThat(answered).hasValue(5);
 	}
 
 	@org.junit.jupiter.api.Test
