@@ -34,6 +34,23 @@ class RedisSwitchTest {
 	}
 
 	@Test
+	void theStoreIsReadAsSpringBootBindsIt() {
+		// as the application's environment is: Boot's relaxed names attached (camelCase, env variables)
+		for (org.springframework.core.env.PropertySource<?> source : java.util.List.of(
+				new org.springframework.core.env.MapPropertySource("yaml",
+						java.util.Map.of("resilience.gateway.rateLimits.store", "redis")),
+				new org.springframework.core.env.SystemEnvironmentPropertySource("env",
+						java.util.Map.of("RESILIENCE_GATEWAY_IDEMPOTENCY_STORE", "redis")))) {
+			org.springframework.core.env.StandardEnvironment environment = new org.springframework.core.env.StandardEnvironment();
+			environment.getPropertySources().addFirst(source);
+			org.springframework.boot.context.properties.source.ConfigurationPropertySources.attach(environment);
+			RedisSwitch filter = new RedisSwitch();
+			filter.setEnvironment(environment);
+			assertThat(filter.match(CANDIDATES, null)).as(source.getName()).containsExactly(true, true, true, true, true);
+		}
+	}
+
+	@Test
 	void withoutAnEnvironmentNothingIsLeftOut() {
 		assertThat(new RedisSwitch().match(CANDIDATES, null)).containsExactly(true, true, true, true, true);
 	}
