@@ -17,6 +17,21 @@ class ObservabilityIT extends GatewayIT {
 	org.springframework.context.ApplicationContext context;
 
 	@Test
+	void noFilterRunsThatNothingNeeds() {
+		// tracing off (the default): no server observation; never Spring's RequestContextFilter
+		java.util.List<Class<?>> registered = new java.util.ArrayList<>();
+		context.getBeansOfType(org.springframework.boot.web.servlet.FilterRegistrationBean.class).values().forEach(r -> {
+			if (r.isEnabled()) {
+				registered.add(r.getFilter().getClass());
+			}
+		});
+		context.getBeansOfType(jakarta.servlet.Filter.class).values().forEach(f -> registered.add(f.getClass()));
+		assertThat(registered).isNotEmpty()
+			.noneMatch(c -> org.springframework.web.filter.ServerHttpObservationFilter.class.isAssignableFrom(c))
+			.noneMatch(c -> org.springframework.web.filter.RequestContextFilter.class.isAssignableFrom(c));
+	}
+
+	@Test
 	void redisIsLeftOutWhileNoStoreUsesIt() {
 		// both stores in memory (the default): no Redis client at all (RedisSwitch); not checked by
 		// thread names, which other test classes' Lettuce clients may leave behind for a while
