@@ -14,8 +14,8 @@ import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactor
 import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.boot.autoconfigure.web.servlet.WebMvcAutoConfiguration;
 import org.springframework.boot.web.servlet.FilterRegistrationBean;
-import org.springframework.web.filter.RequestContextFilter;
 import org.springframework.context.annotation.Bean;
+import org.springframework.web.filter.RequestContextFilter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -38,7 +38,6 @@ import dev.resiliencegateway.edge.RequestIds;
 @AutoConfiguration(before = WebMvcAutoConfiguration.class)
 public class EdgeAutoConfiguration {
 
-	/** Every request gets an id (the client's {@code X-Request-Id} when well-formed), before anything else runs. */
 	/**
 	 * Spring Boot's {@code RequestContextFilter} is not registered: it exposes the request to code
 	 * that runs before Spring MVC, and nothing of the gateway does (the DispatcherServlet exposes it
@@ -51,6 +50,7 @@ public class EdgeAutoConfiguration {
 		return registration;
 	}
 
+	/** Every request gets an id (the client's {@code X-Request-Id} when well-formed), before anything else runs. */
 	@Bean
 	FilterRegistrationBean<RequestIds> requestIdFilter() {
 		FilterRegistrationBean<RequestIds> registration = new FilterRegistrationBean<>(new RequestIds());
