@@ -92,49 +92,68 @@ public final class Balancer {
 		return costA < costB ? a : b;
 	}
 
+	/**
+	 * Weighted P2C over every candidate. No array of weights: pools of a few replicas are the common
+	 * case, and computing a weight again costs less than an allocation per request (JMH: 40 B per
+	 * choice with 3 replicas before, none after; docs/performance.md). The exclusion is asked again
+	 * in each pass; a candidate whose answer changed in between (its in-flight limit reached) is
+	 * simply not drawn, and a draw that finds none gives {@code null} (first) or the first (second).
+	 */
 	private static <C extends Candidate> C exact(List<C> candidates, Predicate<? super C> excluded, long now,
 			RandomGenerator random) {
 		int n = candidates.size();
 		if (n == 0) {
 			return null;
 		}
-		double[] weights = new double[n];
 		double total = 0;
 		int allowed = 0;
 		for (int i = 0; i < n; i++) {
 			C c = candidates.get(i);
 			if (!excluded.test(c)) {
-				weights[i] = c.effectiveWeight(now);
-				total += weights[i];
+				total += c.effectiveWeight(now);
 				allowed++;
 			}
 		}
+		Predicate<? super C> skip = excluded;
 		if (allowed == 0) {
 			// every candidate was tried: fall back to all of them
+			skip = null;
 			for (int i = 0; i < n; i++) {
-				weights[i] = candidates.get(i).effectiveWeight(now);
-				total += weights[i];
+				total += candidates.get(i).effectiveWeight(now);
 			}
 			allowed = n;
 		}
-		int first = draw(weights, total, random);
+		int first = draw(candidates, skip, -1, total, now, random);
+		if (first < 0) {
+			return null;
+		}
 		if (allowed == 1) {
 			return candidates.get(first);
 		}
-		double firstWeight = weights[first];
-		weights[first] = 0;
-		int second = draw(weights, total - firstWeight, random);
-		weights[first] = firstWeight;
+		int second = draw(candidates, skip, first, total - candidates.get(first).effectiveWeight(now), now, random);
+		if (second < 0) {
+			return candidates.get(first);
+		}
 		return better(candidates.get(first), candidates.get(second), now);
 	}
 
-	private static int draw(double[] weights, double total, RandomGenerator random) {
+	/** One weighted draw among the candidates not skipped and other than {@code not}; -1 when none has weight. */
+	private static <C extends Candidate> int draw(List<C> candidates, Predicate<? super C> skip, int not, double total,
+			long now, RandomGenerator random) {
 		double x = random.nextDouble() * total;
 		int last = -1;
-		for (int i = 0; i < weights.length; i++) {
-			if (weights[i] > 0) {
+		for (int i = 0; i < candidates.size(); i++) {
+			if (i == not) {
+				continue;
+			}
+			C c = candidates.get(i);
+			if (skip != null && skip.test(c)) {
+				continue;
+			}
+			double w = c.effectiveWeight(now);
+			if (w > 0) {
 				last = i;
-				x -= weights[i];
+				x -= w;
 				if (x < 0) {
 					return i;
 				}

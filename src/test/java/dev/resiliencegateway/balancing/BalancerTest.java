@@ -45,6 +45,19 @@ class BalancerTest {
 	}
 
 	@Test
+	void aCandidateExcludedBetweenThePassesIsNotChosenAndNothingThrows() {
+		// the exclusion is asked once per pass; a replica reaching its in-flight limit in between
+		List<Fake> replicas = List.of(replica("a", 1), replica("b", 1), replica("c", 1));
+		for (int calls : new int[] { 3, 4, 5 }) {
+			int[] asked = { 0 };
+			Fake chosen = Balancer.choose(replicas, 1, r -> asked[0]++ >= calls, NOW, random);
+			assertThat(chosen).as("all excluded after %d answers", calls).isIn(replicas.get(0), replicas.get(1), null);
+		}
+		int[] asked = { 0 };
+		assertThat(Balancer.choose(replicas, 1, r -> asked[0]++ >= 3, NOW, random)).isNull();
+	}
+
+	@Test
 	void spreadsEvenlyOverEqualReplicas() {
 		List<Fake> three = List.of(replica("a", 1), replica("b", 1), replica("c", 1));
 		Map<String, Integer> counts = pick(three, 3000);
