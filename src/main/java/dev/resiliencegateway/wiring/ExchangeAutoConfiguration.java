@@ -31,7 +31,6 @@ import dev.resiliencegateway.config.RoutePolicyFilters;
 import dev.resiliencegateway.exchange.GatewayMetrics;
 import dev.resiliencegateway.exchange.ResilientExchange;
 import dev.resiliencegateway.exchange.transport.ClientDisconnects;
-import dev.resiliencegateway.exchange.transport.HttpUpstreamClient;
 import dev.resiliencegateway.exchange.transport.UpstreamClient;
 import dev.resiliencegateway.idempotency.IdempotencyStore;
 import dev.resiliencegateway.idempotency.InMemoryIdempotencyStore;
@@ -46,8 +45,9 @@ import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.propagation.Propagator;
 
 /**
- * The resilient exchange, and its takeover of Gateway MVC's {@code lb://} scheme. Replaceable: the
- * {@link UpstreamClient} (define a bean of the type).
+ * The resilient exchange, and its takeover of Gateway MVC's {@code lb://} scheme. The
+ * {@link UpstreamClient} it sends with comes from {@link PoolsAutoConfiguration} (the health checks
+ * use it too), replaceable there.
  */
 @AutoConfiguration(after = PoolsAutoConfiguration.class)
 public class ExchangeAutoConfiguration {
@@ -83,12 +83,6 @@ public class ExchangeAutoConfiguration {
 	@Bean
 	static RoutePolicyFilters.FilterSupplier routePolicyFilters() {
 		return new RoutePolicyFilters.FilterSupplier();
-	}
-
-	@Bean(destroyMethod = "close")
-	@ConditionalOnMissingBean
-	UpstreamClient upstreamClient(GatewayConfig config, UpstreamTlsSettings tls) {
-		return new HttpUpstreamClient(config.upstream(), tls::forPool);
 	}
 
 	@Bean(destroyMethod = "close")

@@ -23,6 +23,7 @@ import org.springframework.context.ApplicationListener;
 import org.springframework.context.SmartLifecycle;
 
 import dev.resiliencegateway.checks.ActiveHealthChecks;
+import dev.resiliencegateway.exchange.transport.UpstreamClient;
 import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
 import dev.resiliencegateway.config.GatewayConfig;
@@ -60,7 +61,7 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 
 	private final DiscoveryClient discovery;
 
-	private final ActiveHealthChecks checks = new ActiveHealthChecks();
+	private final ActiveHealthChecks checks;
 
 	private ScheduledExecutorService scheduler;
 
@@ -68,18 +69,16 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 
 	private volatile boolean running;
 
-	/** Each pool's TLS for its https replicas' checks and probes ({@code null}: the JDK's defaults). */
-	private volatile java.util.function.Function<String, javax.net.ssl.SSLContext> tlsOfPool = pool -> null;
-
-	/** Where checks and probes of https replicas find their pool's TLS settings (before {@link #start}). */
-	public void setTls(java.util.function.Function<String, javax.net.ssl.SSLContext> tlsOfPool) {
-		this.tlsOfPool = tlsOfPool;
-	}
-
 	/** Whether a tick is scheduled; ticks stop while no replica waits for a time (EJECTED, PROBING, RECOVERING). */
 	private final AtomicBoolean ticking = new AtomicBoolean();
 
-	public PoolRegistry(GatewayConfig config, PoolHealth.Environment env, DiscoveryClient discovery) {
+	/**
+	 * @param upstream the client the checks and probes go through (the requests' own: its pooled
+	 *        connections and each pool's TLS settings)
+	 */
+	public PoolRegistry(GatewayConfig config, PoolHealth.Environment env, DiscoveryClient discovery,
+			UpstreamClient upstream) {
+		this.checks = new ActiveHealthChecks(upstream);
 		this.configs = config.pools();
 		this.discovery = discovery;
 		// every transition may start a wait for a time (an ejection, a slow start): ticks resume
@@ -188,7 +187,7 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 		List<ScheduledFuture<?>> tasks = new ArrayList<>();
 		if (pc.healthCheck().enabled()) {
 			long every = pc.healthCheck().interval().toMillis();
-			tasks.add(scheduler.scheduleAtFixedRate(() -> safely(() -> checks.checkAll(pool, pc.healthCheck(), tlsOfPool.apply(name))), 0, every,
+			tasks.add(scheduler.scheduleAtFixedRate(() -> safely(() -> checks.checkAll(pool, pc.healthCheck())), 0, every,
 					TimeUnit.MILLISECONDS));
 		}
 		if (pc.fromDiscovery()) {
@@ -286,12 +285,12 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 	private void outOfRotation(PoolHealth pool, PoolConfig pc) {
 		if (pc.healthCheck().enabled()) {
 			for (ReplicaHealth r : pool.rechecksDue()) {
-				checks.check(r, pc.healthCheck(), tlsOfPool.apply(pc.name()));
+				checks.check(pc.name(), r, pc.healthCheck());
 			}
 		}
 		if (pc.probePath() != null) {
 			for (ReplicaHealth r : pool.claimOverdueProbes(TICK.toNanos())) {
-				checks.probe(r, pc.probePath(), pc.healthCheck().timeout(), tlsOfPool.apply(pc.name()));
+				checks.probe(pc.name(), r, pc.probePath(), pc.healthCheck().timeout());
 			}
 		}
 	}

@@ -29,7 +29,8 @@ import dev.resiliencegateway.config.GatewayConfigValidator;
 import dev.resiliencegateway.config.GatewayRoutes;
 import dev.resiliencegateway.config.GatewayProperties;
 import dev.resiliencegateway.config.InvalidConfigurationException;
-import dev.resiliencegateway.exchange.transport.UpstreamTls;
+import dev.resiliencegateway.exchange.transport.HttpUpstreamClient;
+import dev.resiliencegateway.exchange.transport.UpstreamClient;
 import dev.resiliencegateway.health.ReplicaEventSink;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -37,8 +38,9 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 
 /**
  * The pools: the validated configuration, one health model per replica, the background thread that
- * drives them, and where their events go. Replaceable: the {@link Ticker}, the {@link ReplicaEventLog}
- * and the {@link ReplicaEventSink} (define a bean of the type).
+ * drives them, the upstream client that requests and health checks go through, and where the pools'
+ * events go. Replaceable: the {@link Ticker}, the {@link ReplicaEventLog}, the {@link ReplicaEventSink}
+ * and the {@link UpstreamClient} (define a bean of the type).
  */
 @AutoConfiguration(afterName = {
 		"io.github.resilience4j.springboot3.circuitbreaker.autoconfigure.CircuitBreakerAutoConfiguration",
@@ -111,26 +113,30 @@ public class PoolsAutoConfiguration {
 		return events::accept;
 	}
 
-	/** Each pool's TLS to its https replicas, from its SSL bundle; shared by the upstream client and the checks. */
+	/** Each pool's TLS to its https replicas, from its SSL bundle, for the upstream client (requests, health checks and probes). */
 	@Bean
 	UpstreamTlsSettings upstreamTlsSettings(ObjectProvider<SslBundles> bundles) {
 		return new UpstreamTlsSettings(bundles.getIfAvailable());
 	}
 
+	/** The hop to the replicas: requests, health checks and probes. */
+	@Bean(destroyMethod = "close")
+	@ConditionalOnMissingBean
+	UpstreamClient upstreamClient(GatewayConfig config, UpstreamTlsSettings tls) {
+		return new HttpUpstreamClient(config.upstream(), tls::forPool);
+	}
+
 	@Bean
 	PoolRegistry poolRegistry(GatewayConfig config, Ticker ticker, ReplicaEventSink events,
-			CircuitBreakerRegistry breakers, ObjectProvider<DiscoveryClient> discovery, UpstreamTlsSettings tls) {
+			CircuitBreakerRegistry breakers, ObjectProvider<DiscoveryClient> discovery, UpstreamTlsSettings tls,
+			UpstreamClient upstream) {
 		if (breakers.getConfiguration(REPLICA_BREAKER_CONFIG).isEmpty()) {
 			breakers.addConfiguration(REPLICA_BREAKER_CONFIG, defaultReplicaBreaker());
 		}
 		Function<String, CircuitBreaker> factory = name -> breakers.circuitBreaker(name, REPLICA_BREAKER_CONFIG);
 		PoolRegistry pools = new PoolRegistry(config, PoolRegistry.environment(ticker, events, factory),
-				discovery.getIfAvailable());
+				discovery.getIfAvailable(), upstream);
 		tls.setPools(pools);
-		pools.setTls(pool -> {
-			UpstreamTls t = tls.forPool(pool);
-			return t == null ? null : t.context();
-		});
 		return pools;
 	}
 

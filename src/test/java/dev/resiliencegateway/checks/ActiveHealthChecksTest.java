@@ -11,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -26,6 +28,8 @@ import com.sun.net.httpserver.HttpServer;
 
 import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig.HealthCheckSettings;
+import dev.resiliencegateway.config.GatewayConfig.UpstreamSettings;
+import dev.resiliencegateway.exchange.transport.HttpUpstreamClient;
 import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
@@ -38,11 +42,18 @@ class ActiveHealthChecksTest {
 
 	private HttpServer server;
 
-	private final ActiveHealthChecks checks = new ActiveHealthChecks();
+	/** The gateway's own upstream client: the checks go through it, as in the product. */
+	private final HttpUpstreamClient upstream = new HttpUpstreamClient(
+			new UpstreamSettings(Duration.ofSeconds(1), 16, 64, Duration.ofSeconds(30), 64 * 1024));
+
+	private final ActiveHealthChecks checks = new ActiveHealthChecks(upstream);
 
 	private final CountDownLatch release = new CountDownLatch(1);
 
 	private final AtomicInteger hangRequests = new AtomicInteger();
+
+	/** The client ports the {@code /who} path saw: one port, one connection. */
+	private final Set<Integer> ports = ConcurrentHashMap.newKeySet();
 
 	@BeforeEach
 	void serve() throws IOException {
@@ -53,6 +64,18 @@ class ActiveHealthChecksTest {
 		answer("/plain-ok", 200, "ok");
 		answer("/plain-500", 500, "<html>oops</html>");
 		answer("/up", 200, "{\"status\":\"UP\",\"components\":{}}");
+		answer("/huge-down", 200, "{\"status\":\"DOWN\",\"padding\":\"" + "x".repeat(ActiveHealthChecks.MAX_BODY) + "\"}");
+		answer("/down-last", 200, "{\"components\":{\"db\":{\"status\":\"UP\",\"details\":[1,{\"status\":\"UP\"}]}},\"status\":\"DOWN\"}");
+		answer("/array", 200, "[{\"status\":\"DOWN\"}]");
+		answer("/status-number", 200, "{\"status\":0}");
+		server.createContext("/who", ex -> {
+			ports.add(ex.getRemoteAddress().getPort());
+			byte[] bytes = "{\"status\":\"UP\"}".getBytes(StandardCharsets.UTF_8);
+			ex.sendResponseHeaders(200, bytes.length);
+			try (OutputStream out = ex.getResponseBody()) {
+				out.write(bytes);
+			}
+		});
 		server.createContext("/hang", ex -> {
 			hangRequests.incrementAndGet();
 			try {
@@ -80,6 +103,7 @@ class ActiveHealthChecksTest {
 	void stop() {
 		release.countDown();
 		checks.close();
+		upstream.close();
 		server.stop(0);
 	}
 
@@ -141,7 +165,39 @@ class ActiveHealthChecksTest {
 		awaitCheckDone(pool);
 		assertThat(hangRequests).as("one check in flight per replica").hasValue(1);
 		assertThat(check(pool, "/hang", Duration.ofMillis(300), 1)).isEqualTo(ReplicaState.DOWN);
-		assertThat(pool.replicas().get(0).status().reason()).contains("HttpTimeoutException");
+		assertThat(pool.replicas().get(0).status().reason()).contains("TIMEOUT");
+	}
+
+	@Test
+	void theTopLevelStatusCountsWhereverItIsAndNothingNestedDoes() throws Exception {
+		PoolHealth pool = pool();
+		assertThat(check(pool, "/down-last", Duration.ofSeconds(1), 2)).isEqualTo(ReplicaState.DOWN);
+		assertThat(pool.replicas().get(0).status().reason()).contains("status DOWN (HTTP 200)");
+		PoolHealth other = pool();
+		assertThat(check(other, "/array", Duration.ofSeconds(1), 3)).as("not an object: HTTP 200 decides").isEqualTo(ReplicaState.HEALTHY);
+		assertThat(check(other, "/status-number", Duration.ofSeconds(1), 3)).isEqualTo(ReplicaState.HEALTHY);
+	}
+
+	@Test
+	void checksKeepTheirConnectionAlive() throws Exception {
+		PoolHealth pool = pool();
+		assertThat(check(pool, "/who", Duration.ofSeconds(1), 5)).isEqualTo(ReplicaState.HEALTHY);
+		assertThat(ports).as("five checks, one pooled keep-alive connection").hasSize(1);
+	}
+
+	@Test
+	void aBodyTooLongToReadIsJudgedByItsStatusCode() throws Exception {
+		PoolHealth pool = pool();
+		assertThat(check(pool, "/huge-down", Duration.ofSeconds(1), 3)).as("a DOWN past the first 64 KB is not read")
+			.isEqualTo(ReplicaState.HEALTHY);
+	}
+
+	@Test
+	void aCheckOfAClosedPortIsAConnectFailure() throws Exception {
+		PoolHealth pool = pool();
+		server.stop(0);
+		assertThat(check(pool, "/up", Duration.ofSeconds(1), 2)).isEqualTo(ReplicaState.DOWN);
+		assertThat(pool.replicas().get(0).status().reason()).contains("CONNECT_FAILURE");
 	}
 
 }

@@ -37,6 +37,11 @@ public final class RequestBody {
 		this.contentType = contentType;
 	}
 
+	/** No body (a health check's GET, a probe). */
+	public static RequestBody none() {
+		return NONE;
+	}
+
 	/**
 	 * @param bufferLimit buffer up to this many bytes so the body can be replayed (0: never buffer)
 	 * @param maxBody the route's largest body (0: no limit)
