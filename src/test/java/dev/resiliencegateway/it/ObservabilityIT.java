@@ -42,6 +42,19 @@ class ObservabilityIT extends GatewayIT {
 	}
 
 	@Test
+	void theLibrariesPartsNothingUsesAreLeftOut() {
+		// application.yml's spring.autoconfigure.exclude: Resilience4j's breakers stay (the replicas'
+		// detectors), its other modules, AOP and the reactive client stack do not start
+		assertThat(context.getBeanNamesForType(io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry.class)).isNotEmpty();
+		assertThat(context.getBeanNamesForType(io.github.resilience4j.retry.RetryRegistry.class)).isEmpty();
+		assertThat(context.getBeanNamesForType(io.github.resilience4j.timelimiter.TimeLimiterRegistry.class)).isEmpty();
+		assertThat(context.getBeanNamesForType(io.github.resilience4j.bulkhead.BulkheadRegistry.class)).isEmpty();
+		assertThat(context.getBeanNamesForType(io.github.resilience4j.ratelimiter.RateLimiterRegistry.class)).isEmpty();
+		assertThat(context.containsBean("org.springframework.aop.config.internalAutoProxyCreator")).isFalse();
+		assertThat(context.getBeanNamesForType(org.springframework.boot.autoconfigure.reactor.ReactorProperties.class)).isEmpty();
+	}
+
+	@Test
 	void aCrashedReplicaShowsInThePoolsHealthAndTheHealOnlyAfter() throws Exception {
 		DemoReplica victim = Replicas.SVC.get(0);
 		String id = "127.0.0.1:" + victim.port();
