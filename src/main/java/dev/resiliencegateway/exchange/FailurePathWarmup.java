@@ -1,13 +1,12 @@
 package dev.resiliencegateway.exchange;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
@@ -24,6 +23,7 @@ import org.springframework.web.servlet.function.ServerResponse;
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
 import dev.resiliencegateway.exchange.transport.ClientDisconnects;
+import dev.resiliencegateway.exchange.transport.RequestBody;
 import dev.resiliencegateway.exchange.transport.UpstreamClient;
 import dev.resiliencegateway.idempotency.InMemoryIdempotencyStore;
 import dev.resiliencegateway.health.HealthPolicy;
@@ -57,7 +57,13 @@ public final class FailurePathWarmup {
 
 	private final String token = UUID.randomUUID().toString();
 
+	private static final byte[] WARM_UP_BODY = "warm-up".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+	private static final long REQUEST_TIMEOUT = Duration.ofSeconds(5).toNanos();
+
 	private final List<Integer> statuses = new CopyOnWriteArrayList<>();
+
+	private final UpstreamClient client;
 
 	private final ServerSocket silent;
 
@@ -70,6 +76,7 @@ public final class FailurePathWarmup {
 	/** @param environment for the throwaway pools: it should publish no events and register no breakers */
 	public FailurePathWarmup(UpstreamClient client, GatewayConfig config, ClientDisconnects disconnects,
 			PoolHealth.Environment environment) throws IOException {
+		this.client = client;
 		// a listening socket that is never accepted from: the kernel completes connections, nobody answers
 		this.silent = new ServerSocket();
 		this.silent.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
@@ -115,16 +122,31 @@ public final class FailurePathWarmup {
 	 */
 	public void run(String baseUrl) {
 		long start = System.nanoTime();
-		HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+		// sent with the gateway's own upstream client (its classes are loaded anyway; the JDK's HTTP
+		// client would be loaded for these eight requests only), to the gateway itself as the "replica"
+		Replica self = Replica.of(URI.create(baseUrl), 1);
 		try {
 			for (int round = 0; round < 2; round++) {
 				for (String fault : new String[] { "hang", "refuse" }) {
 					for (boolean post : new boolean[] { true, false }) {
-						HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + PATH + "?fault=" + fault))
-							.timeout(Duration.ofSeconds(5))
-							.header(TOKEN_HEADER, token);
-						b = post ? b.POST(HttpRequest.BodyPublishers.ofString("warm-up")) : b.GET();
-						statuses.add(http.send(b.build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+						String target = PATH + "?fault=" + fault;
+						UpstreamClient.Call call = client.prepare(self, post ? "POST" : "GET", target,
+								List.of(TOKEN_HEADER, token),
+								post ? RequestBody.of(WARM_UP_BODY, "text/plain") : RequestBody.none(), REQUEST_TIMEOUT);
+						if (call == null) {
+							throw new IOException("the upstream client refused " + target);
+						}
+						UpstreamClient.Result result = client.execute(call, false);
+						if (!result.answered()) {
+							throw new IOException(baseUrl + target + ": " + result.failure() + " " + result.detail());
+						}
+						try (InputStream body = result.response().body()) {
+							if (body != null) {
+								body.transferTo(OutputStream.nullOutputStream());
+							}
+						}
+						result.release();
+						statuses.add(result.status());
 					}
 				}
 			}
@@ -133,9 +155,6 @@ public final class FailurePathWarmup {
 		catch (IOException | RuntimeException e) {
 			log.info("Warming up the failure paths did not complete (the gateway works the same, only its first "
 					+ "failure answers more slowly): " + e);
-		}
-		catch (InterruptedException e) {
-			Thread.currentThread().interrupt();
 		}
 		finally {
 			open = false;

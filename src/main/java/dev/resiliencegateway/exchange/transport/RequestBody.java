@@ -42,6 +42,11 @@ public final class RequestBody {
 		return NONE;
 	}
 
+	/** A body the gateway makes itself (the failure-path warm-up's POST). */
+	public static RequestBody of(byte[] bytes, String contentType) {
+		return new RequestBody(bytes.clone(), null, bytes.length, contentType);
+	}
+
 	/**
 	 * @param bufferLimit buffer up to this many bytes so the body can be replayed (0: never buffer)
 	 * @param maxBody the route's largest body (0: no limit)
