@@ -77,6 +77,9 @@ public final class ActiveHealthChecks implements AutoCloseable {
 						: verdict(answer.status(), answer.body());
 				replica.onHealthCheck(v.getKey(), v.getValue());
 			}
+			catch (RuntimeException e) {
+				replica.onHealthCheck(HealthVerdict.DOWN, "the check failed: " + e);
+			}
 			finally {
 				inFlight.remove(replica);
 			}
@@ -92,7 +95,15 @@ public final class ActiveHealthChecks implements AutoCloseable {
 	 */
 	public void probe(String pool, ReplicaHealth replica, String path, Duration timeout) {
 		if (!start(() -> {
-			Answer answer = get(pool, replica, path, timeout, false);
+			Answer answer;
+			try {
+				answer = get(pool, replica, path, timeout, false);
+			}
+			catch (RuntimeException e) {
+				// the probe slot must be given back, or the replica would wait for this probe forever
+				replica.endSyntheticProbe(false, "GET " + path + ": " + e);
+				return;
+			}
 			if (answer.failure() != null) {
 				replica.endSyntheticProbe(false, "GET " + path + ": " + answer.failure());
 			}

@@ -30,6 +30,8 @@ import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig.HealthCheckSettings;
 import dev.resiliencegateway.config.GatewayConfig.UpstreamSettings;
 import dev.resiliencegateway.exchange.transport.HttpUpstreamClient;
+import dev.resiliencegateway.exchange.transport.RequestBody;
+import dev.resiliencegateway.exchange.transport.UpstreamClient;
 import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
@@ -198,6 +200,39 @@ class ActiveHealthChecksTest {
 		server.stop(0);
 		assertThat(check(pool, "/up", Duration.ofSeconds(1), 2)).isEqualTo(ReplicaState.DOWN);
 		assertThat(pool.replicas().get(0).status().reason()).contains("CONNECT_FAILURE");
+	}
+
+	@Test
+	void aClientThatThrowsMarksTheReplicaDownInsteadOfLeavingAStackTrace() throws Exception {
+		UpstreamClient broken = new UpstreamClient() {
+			@Override
+			public Call prepare(Replica replica, String method, String target, List<String> headers, RequestBody body,
+					long timeoutNanos) {
+				throw new IllegalStateException("broken client");
+			}
+
+			@Override
+			public Result execute(Call call, boolean atMostOnce) {
+				throw new IllegalStateException("not reached");
+			}
+
+			@Override
+			public void close() {
+			}
+		};
+		try (ActiveHealthChecks brokenChecks = new ActiveHealthChecks(broken)) {
+			PoolHealth pool = pool();
+			ReplicaHealth replica = pool.replicas().get(0);
+			HealthCheckSettings settings = new HealthCheckSettings(true, "/up", Duration.ofSeconds(1), Duration.ofSeconds(1));
+			for (int i = 0; i < 2; i++) {
+				brokenChecks.checkAll(pool, settings);
+				for (int w = 0; w < 300 && brokenChecks.inFlight(replica); w++) {
+					Thread.sleep(10);
+				}
+			}
+			assertThat(replica.state()).isEqualTo(ReplicaState.DOWN);
+			assertThat(replica.status().reason()).contains("the check failed").contains("broken client");
+		}
 	}
 
 }
