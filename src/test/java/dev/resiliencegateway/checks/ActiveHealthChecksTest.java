@@ -70,6 +70,19 @@ class ActiveHealthChecksTest {
 		answer("/down-last", 200, "{\"components\":{\"db\":{\"status\":\"UP\",\"details\":[1,{\"status\":\"UP\"}]}},\"status\":\"DOWN\"}");
 		answer("/array", 200, "[{\"status\":\"DOWN\"}]");
 		answer("/status-number", 200, "{\"status\":0}");
+		server.createContext("/stall-body", ex -> {
+			ex.sendResponseHeaders(200, 100);
+			OutputStream out = ex.getResponseBody();
+			out.write("{\"status\":".getBytes(StandardCharsets.UTF_8));
+			out.flush();
+			try {
+				release.await(10, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException e) {
+				Thread.currentThread().interrupt();
+			}
+			ex.close();
+		});
 		server.createContext("/who", ex -> {
 			ports.add(ex.getRemoteAddress().getPort());
 			byte[] bytes = "{\"status\":\"UP\"}".getBytes(StandardCharsets.UTF_8);
@@ -178,6 +191,17 @@ class ActiveHealthChecksTest {
 		PoolHealth other = pool();
 		assertThat(check(other, "/array", Duration.ofSeconds(1), 3)).as("not an object: HTTP 200 decides").isEqualTo(ReplicaState.HEALTHY);
 		assertThat(check(other, "/status-number", Duration.ofSeconds(1), 3)).isEqualTo(ReplicaState.HEALTHY);
+	}
+
+	@Test
+	void aBodyThatStallsAfterItsHeadEndsTheCheckAfterTheTimeoutAndTheStatusCodeDecides() throws Exception {
+		PoolHealth pool = pool();
+		ReplicaHealth replica = pool.replicas().get(0);
+		HealthCheckSettings settings = new HealthCheckSettings(true, "/stall-body", Duration.ofSeconds(1), Duration.ofMillis(300));
+		checks.checkAll(pool, settings);
+		awaitCheckDone(pool); // at most 3 s; the body is held back for 10 s
+		assertThat(checks.inFlight(replica)).as("the check ended although the body never came").isFalse();
+		assertThat(check(pool, "/stall-body", Duration.ofMillis(300), 2)).as("HTTP 200, body unread: UP").isEqualTo(ReplicaState.HEALTHY);
 	}
 
 	@Test
