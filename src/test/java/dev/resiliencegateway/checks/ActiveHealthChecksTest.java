@@ -75,43 +75,41 @@ class ActiveHealthChecksTest {
 			OutputStream out = ex.getResponseBody();
 			out.write("{\"status\":".getBytes(StandardCharsets.UTF_8));
 			out.flush();
-			try {
-				release.await(10, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException e) {
-				Thread.currentThread().interrupt();
-			}
+			holdUntilReleased();
 			ex.close();
 		});
 		server.createContext("/who", ex -> {
 			ports.add(ex.getRemoteAddress().getPort());
-			byte[] bytes = "{\"status\":\"UP\"}".getBytes(StandardCharsets.UTF_8);
-			ex.sendResponseHeaders(200, bytes.length);
-			try (OutputStream out = ex.getResponseBody()) {
-				out.write(bytes);
-			}
+			send(ex, 200, "{\"status\":\"UP\"}");
 		});
 		server.createContext("/hang", ex -> {
 			hangRequests.incrementAndGet();
-			try {
-				release.await(10, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException e) {
-				Thread.currentThread().interrupt();
-			}
+			holdUntilReleased();
 			ex.close();
 		});
 		server.start();
 	}
 
 	private void answer(String path, int status, String body) {
-		server.createContext(path, (HttpExchange ex) -> {
-			byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-			ex.sendResponseHeaders(status, bytes.length);
-			try (OutputStream out = ex.getResponseBody()) {
-				out.write(bytes);
-			}
-		});
+		server.createContext(path, (HttpExchange ex) -> send(ex, status, body));
+	}
+
+	private static void send(HttpExchange ex, int status, String body) throws IOException {
+		byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+		ex.sendResponseHeaders(status, bytes.length);
+		try (OutputStream out = ex.getResponseBody()) {
+			out.write(bytes);
+		}
+	}
+
+	/** Keeps a handler waiting until the test ends (at most 10 s). */
+	private void holdUntilReleased() {
+		try {
+			release.await(10, TimeUnit.SECONDS);
+		}
+		catch (InterruptedException e) {
+			Thread.currentThread().interrupt();
+		}
 	}
 
 	@AfterEach
