@@ -32,7 +32,8 @@ public final class TracingSwitch implements AutoConfigurationImportFilter, Envir
 	/** The OpenTelemetry SDK and its log export (a batch thread): only needed with tracing or OTLP logs. */
 	static final Set<String> SDK = Set.of(
 			"org.springframework.boot.actuate.autoconfigure.opentelemetry.OpenTelemetryAutoConfiguration",
-			"org.springframework.boot.actuate.autoconfigure.logging.OpenTelemetryLoggingAutoConfiguration");
+			"org.springframework.boot.actuate.autoconfigure.logging.OpenTelemetryLoggingAutoConfiguration",
+			"org.springframework.boot.actuate.autoconfigure.logging.otlp.OtlpLoggingAutoConfiguration");
 
 	/**
 	 * Spring MVC's server observation filter: with {@code http.server.requests} observations off (the
