@@ -76,6 +76,11 @@ public final class ReplicaLoad {
 		return inFlight.get();
 	}
 
+	/** When the last attempt was {@link #observe observed} (or its failures forgotten): the ticker's nanoseconds. */
+	public long lastObservedNanos() {
+		return stampNanos;
+	}
+
 	/** Records one finished attempt. {@code cancelled} attempts say nothing about the replica. */
 	public synchronized void observe(long rttNanos, boolean success, long now) {
 		double w = Math.exp(-Math.max(0, now - stampNanos) / decayNanos);

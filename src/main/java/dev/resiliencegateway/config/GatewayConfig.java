@@ -40,6 +40,9 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 
 	public static final Duration DEFAULT_HEALTH_TIMEOUT = Duration.ofMillis(500);
 
+	/** Envoy's {@code no_traffic_interval} is 60 s; 10 s keeps an idle pool's view as fresh as Kubernetes' default probe period. */
+	public static final Duration DEFAULT_HEALTH_NO_TRAFFIC_INTERVAL = Duration.ofSeconds(10);
+
 	public static final int DEFAULT_MAX_ATTEMPTS = 3;
 
 	public static final Duration DEFAULT_PER_TRY_TIMEOUT = Duration.ofSeconds(2);
@@ -95,7 +98,12 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 
 	}
 
-	public record HealthCheckSettings(boolean enabled, String path, Duration interval, Duration timeout) {
+	/**
+	 * @param interval between rounds of checks while the pool carries traffic or a replica is out of rotation
+	 * @param noTrafficInterval between rounds while the pool is quiet and whole (at least {@code interval})
+	 */
+	public record HealthCheckSettings(boolean enabled, String path, Duration interval, Duration noTrafficInterval,
+			Duration timeout) {
 	}
 
 	/**

@@ -160,7 +160,7 @@ public final class GatewayConfigValidator {
 	}
 
 	private static GatewayProperties.Pool emptyPool() {
-		return new GatewayProperties.Pool(null, null, null, new GatewayProperties.HealthCheck(null, null, null, null, null, null),
+		return new GatewayProperties.Pool(null, null, null, new GatewayProperties.HealthCheck(null, null, null, null, null, null, null),
 				new GatewayProperties.Outlier(null, null, null, null, null, null, null, null, null), new GatewayProperties.SlowStart(null, null),
 				null, null, new GatewayProperties.Tls(null, null));
 	}
@@ -200,8 +200,14 @@ public final class GatewayConfigValidator {
 		if (!path.startsWith("/")) {
 			throw new InvalidConfigurationException(key + ".health-check.path", path, "a path starting with /");
 		}
-		HealthCheckSettings check = new HealthCheckSettings(hc.enabled() == null || hc.enabled(), path,
-				positive(key + ".health-check.interval", hc.interval(), DEFAULT_HEALTH_INTERVAL),
+		Duration interval = positive(key + ".health-check.interval", hc.interval(), DEFAULT_HEALTH_INTERVAL);
+		Duration quiet = positive(key + ".health-check.no-traffic-interval", hc.noTrafficInterval(),
+				interval.compareTo(DEFAULT_HEALTH_NO_TRAFFIC_INTERVAL) > 0 ? interval : DEFAULT_HEALTH_NO_TRAFFIC_INTERVAL);
+		if (quiet.compareTo(interval) < 0) {
+			throw new InvalidConfigurationException(key + ".health-check.no-traffic-interval", quiet.toString(),
+					"at least health-check.interval (" + interval + ")");
+		}
+		HealthCheckSettings check = new HealthCheckSettings(hc.enabled() == null || hc.enabled(), path, interval, quiet,
 				positive(key + ".health-check.timeout", hc.timeout(), DEFAULT_HEALTH_TIMEOUT));
 		HealthPolicy d = HealthPolicy.DEFAULTS;
 		GatewayProperties.Outlier o = pool.outlier();

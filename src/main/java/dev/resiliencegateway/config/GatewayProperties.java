@@ -162,11 +162,14 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * @param enabled run active checks (default true)
 	 * @param path GET this path on each replica (default /actuator/health)
 	 * @param interval time between checks of one replica (default 1s)
+	 * @param noTrafficInterval time between checks while no request went to the pool since the last
+	 * round and every replica is healthy (default 10s, never below {@code interval}; Envoy's
+	 * {@code no_traffic_interval}): an idle gateway does not keep its replicas busy
 	 * @param timeout a check slower than this failed (default 500ms)
 	 * @param unhealthyThreshold failed checks in a row to mark a replica down (default 2)
 	 * @param healthyThreshold passed checks in a row to mark it up again (default 2)
 	 */
-	public record HealthCheck(Boolean enabled, String path, Duration interval, Duration timeout,
+	public record HealthCheck(Boolean enabled, String path, Duration interval, Duration noTrafficInterval, Duration timeout,
 			Integer unhealthyThreshold, Integer healthyThreshold) {
 	}
 

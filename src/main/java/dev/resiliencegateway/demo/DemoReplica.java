@@ -74,6 +74,8 @@ public final class DemoReplica implements AutoCloseable {
 
 	private final AtomicLong served = new AtomicLong();
 
+	private final AtomicLong healthChecks = new AtomicLong();
+
 	private final Map<String, AtomicInteger> executions = new ConcurrentHashMap<>();
 
 	private final ConcurrentLinkedQueue<Recorded> recorded = new ConcurrentLinkedQueue<>();
@@ -175,6 +177,11 @@ public final class DemoReplica implements AutoCloseable {
 		return served.get();
 	}
 
+	/** {@code GET /actuator/health} requests that reached this replica. */
+	public long healthChecks() {
+		return healthChecks.get();
+	}
+
 	/** POST executions per request id. */
 	public Map<String, Integer> executions() {
 		Map<String, Integer> out = new java.util.HashMap<>();
@@ -263,6 +270,7 @@ public final class DemoReplica implements AutoCloseable {
 	}
 
 	private void health(HttpExchange ex) throws IOException {
+		healthChecks.incrementAndGet();
 		String status = switch (mode) {
 			case UNHEALTHY -> "DOWN";
 			case OUT_OF_SERVICE -> "OUT_OF_SERVICE";

@@ -306,6 +306,27 @@ public final class PoolHealth {
 		return false;
 	}
 
+	/** Now, on the pool's ticker (what {@link #quietSince} compares with). */
+	public long now() {
+		return env.ticker().nanos();
+	}
+
+	/**
+	 * Whether the pool was quiet and whole since {@code sinceNanos}: every replica healthy with its
+	 * last check passed, none with an attempt in flight or observed since then. Such a pool's active
+	 * checks can slow down ({@code health-check.no-traffic-interval}).
+	 */
+	public boolean quietSince(long sinceNanos) {
+		for (ReplicaHealth r : replicas) {
+			ReplicaLoad load = r.load();
+			if (r.state() != ReplicaState.HEALTHY || load.inFlight() > 0 || load.lastObservedNanos() - sinceNanos > 0
+					|| r.lastCheckFailed()) {
+				return false;
+			}
+		}
+		return true;
+	}
+
 	/**
 	 * Whether some replica waits for a time to pass (its ejection or its slow start to end, its next
 	 * recheck while down): ticks are needed.

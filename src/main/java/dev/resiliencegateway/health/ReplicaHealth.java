@@ -355,6 +355,11 @@ public final class ReplicaHealth implements Candidate {
 		return state() == DOWN && now >= nextCheckNanos;
 	}
 
+	/** Whether its last active check failed: the next one comes soon, to confirm or clear it. */
+	public synchronized boolean lastCheckFailed() {
+		return checkFailures > 0;
+	}
+
 	/** Applies one active health check result. Checks of one replica never overlap. */
 	public synchronized void onHealthCheck(HealthVerdict verdict, String detail) {
 		long now = pool.now();

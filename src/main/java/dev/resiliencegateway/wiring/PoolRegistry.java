@@ -23,6 +23,7 @@ import org.springframework.context.ApplicationListener;
 import org.springframework.context.SmartLifecycle;
 
 import dev.resiliencegateway.checks.ActiveHealthChecks;
+import dev.resiliencegateway.checks.CheckRounds;
 import dev.resiliencegateway.exchange.transport.UpstreamClient;
 import dev.resiliencegateway.clock.Ticker;
 import dev.resiliencegateway.config.GatewayConfig.PoolConfig;
@@ -187,8 +188,12 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 		List<ScheduledFuture<?>> tasks = new ArrayList<>();
 		if (pc.healthCheck().enabled()) {
 			long every = pc.healthCheck().interval().toMillis();
-			tasks.add(scheduler.scheduleAtFixedRate(() -> safely(() -> checks.checkAll(pool, pc.healthCheck())), 0, every,
-					TimeUnit.MILLISECONDS));
+			CheckRounds rounds = new CheckRounds(pc.healthCheck().interval(), pc.healthCheck().noTrafficInterval());
+			tasks.add(scheduler.scheduleAtFixedRate(() -> safely(() -> {
+				if (rounds.due(pool.now(), pool::quietSince)) {
+					checks.checkAll(pool, pc.healthCheck());
+				}
+			}), 0, every, TimeUnit.MILLISECONDS));
 		}
 		if (pc.fromDiscovery()) {
 			long every = pc.discoveryRefresh().toMillis();

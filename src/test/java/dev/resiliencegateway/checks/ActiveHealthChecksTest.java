@@ -129,7 +129,7 @@ class ActiveHealthChecksTest {
 
 	/** Runs {@code rounds} checks one after another (each awaited, bounded) and returns the replica's state. */
 	private ReplicaState check(PoolHealth pool, String path, Duration timeout, int rounds) throws InterruptedException {
-		HealthCheckSettings settings = new HealthCheckSettings(true, path, Duration.ofSeconds(1), timeout);
+		HealthCheckSettings settings = new HealthCheckSettings(true, path, Duration.ofSeconds(1), Duration.ofSeconds(10), timeout);
 		ReplicaHealth replica = pool.replicas().get(0);
 		for (int i = 0; i < rounds; i++) {
 			checks.checkAll(pool, settings);
@@ -171,7 +171,7 @@ class ActiveHealthChecksTest {
 	@Test
 	void aCheckThatTimesOutIsAFailureAndChecksNeverPileUp() throws Exception {
 		PoolHealth pool = pool();
-		HealthCheckSettings settings = new HealthCheckSettings(true, "/hang", Duration.ofSeconds(1), Duration.ofMillis(300));
+		HealthCheckSettings settings = new HealthCheckSettings(true, "/hang", Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(300));
 		checks.checkAll(pool, settings);
 		checks.checkAll(pool, settings); // the first is still in flight: skipped
 		checks.checkAll(pool, settings);
@@ -195,7 +195,7 @@ class ActiveHealthChecksTest {
 	void aBodyThatStallsAfterItsHeadEndsTheCheckAfterTheTimeoutAndTheStatusCodeDecides() throws Exception {
 		PoolHealth pool = pool();
 		ReplicaHealth replica = pool.replicas().get(0);
-		HealthCheckSettings settings = new HealthCheckSettings(true, "/stall-body", Duration.ofSeconds(1), Duration.ofMillis(300));
+		HealthCheckSettings settings = new HealthCheckSettings(true, "/stall-body", Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(300));
 		checks.checkAll(pool, settings);
 		awaitCheckDone(pool); // at most 3 s; the body is held back for 10 s
 		assertThat(checks.inFlight(replica)).as("the check ended although the body never came").isFalse();
@@ -245,7 +245,7 @@ class ActiveHealthChecksTest {
 		try (ActiveHealthChecks brokenChecks = new ActiveHealthChecks(broken)) {
 			PoolHealth pool = pool();
 			ReplicaHealth replica = pool.replicas().get(0);
-			HealthCheckSettings settings = new HealthCheckSettings(true, "/up", Duration.ofSeconds(1), Duration.ofSeconds(1));
+			HealthCheckSettings settings = new HealthCheckSettings(true, "/up", Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(1));
 			for (int i = 0; i < 2; i++) {
 				brokenChecks.checkAll(pool, settings);
 				for (int w = 0; w < 300 && brokenChecks.inFlight(replica); w++) {

@@ -121,6 +121,13 @@ class StartupValidationTest {
 	}
 
 	@Test
+	void noTrafficIntervalBelowTheInterval() {
+		assertThat(startupFailure(POOL + "health-check.interval=2s", POOL + "health-check.no-traffic-interval=500ms"))
+			.isEqualTo("resilience.gateway.pools.orders.health-check.no-traffic-interval: 'PT0.5S' "
+					+ "(expected: at least health-check.interval (PT2S))");
+	}
+
+	@Test
 	void duplicateRouteId() {
 		String second = "--spring.cloud.gateway.server.webmvc.routes[1].";
 		assertThat(startupFailure(second + "id=orders", second + "uri=lb://orders", second + "predicates[0]=Path=/o2/**"))

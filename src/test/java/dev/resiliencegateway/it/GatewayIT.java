@@ -69,6 +69,11 @@ abstract class GatewayIT {
 		route(registry, routes, 16, "probing", "lb://hedgepool", "Path=/probing/**", "StripPrefix=1");
 		route(registry, routes, 17, "riding", "lb://riding", "Path=/riding/**", "StripPrefix=1");
 		route(registry, routes, 18, "quiet", "lb://quiet", "Path=/quiet/**", "StripPrefix=1");
+		route(registry, routes, 19, "idle", "lb://idle", "Path=/idle/**", "StripPrefix=1");
+		// idle: the shipped health-check cadence (1 s with traffic, 10 s without)
+		registry.add("resilience.gateway.pools.idle.replicas[0].url", Replicas.IDLE::url);
+		// riding: crashed replicas are to be marked down by their checks while no request comes
+		registry.add("resilience.gateway.pools.riding.health-check.no-traffic-interval", () -> "1s");
 		registry.add("resilience.gateway.routes.riding.ride-through.max-wait", () -> "5s");
 		for (int i = 0; i < 2; i++) {
 			DemoReplica ride = Replicas.RIDE.get(i);
@@ -115,6 +120,8 @@ abstract class GatewayIT {
 		for (String pool : new String[] { "svc", "hang", "reset", "dead", "halfdead", "hedgepool" }) {
 			String key = "resilience.gateway.pools." + pool;
 			registry.add(key + ".health-check.interval", () -> "200ms");
+			// the fault tests wait for checks on pools without traffic
+			registry.add(key + ".health-check.no-traffic-interval", () -> "200ms");
 			registry.add(key + ".health-check.timeout", () -> "200ms");
 			registry.add(key + ".outlier.base-ejection-time", () -> "2s");
 			registry.add(key + ".outlier.probe-interval", () -> "300ms");

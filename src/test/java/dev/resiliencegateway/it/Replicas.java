@@ -39,6 +39,9 @@ final class Replicas {
 	/** Pool "quiet": two replicas whose ejected one is probed with a synthetic GET /ping. */
 	static final List<DemoReplica> QUIET = List.of(start("quiet-1"), start("quiet-2"));
 
+	/** Pool "idle": one replica behind the default health-check cadence, for the quiet-pool checks. */
+	static final DemoReplica IDLE = start("idle-1");
+
 	/** Pool "dead": nothing listens on these ports. */
 	static final List<Integer> DEAD_PORTS = List.of(freePort(), freePort());
 
