@@ -11,6 +11,7 @@ import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -58,6 +59,12 @@ import dev.resiliencegateway.exchange.ResilientExchange;
 public class ConfigRefreshAutoConfiguration {
 
 	private static final Logger log = LoggerFactory.getLogger(ConfigRefreshAutoConfiguration.class);
+
+	/** Gateway MVC's routes kept between refreshes, not looked up in the refresh scope per request. */
+	@Bean
+	static BeanPostProcessor routeTableSnapshot(ConfigurableApplicationContext context) {
+		return RouteTableSnapshot.wrapper(context);
+	}
 
 	@Bean
 	GatewayConfigReloader gatewayConfigReloader(GatewayConfig config, GatewayProperties properties,

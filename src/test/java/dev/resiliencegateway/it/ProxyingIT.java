@@ -154,4 +154,24 @@ class ProxyingIT extends GatewayIT {
 		return Replicas.SVC.stream().flatMap(r -> r.recorded().stream()).toList();
 	}
 
+	/** The shipped {@code server.tomcat.max-keep-alive-requests}: nginx's 1000, not Tomcat's 100. */
+	@Test
+	void aKeptAliveConnectionCarriesAThousandRequestsThenCloses() throws Exception {
+		try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+			socket.setSoTimeout(10_000);
+			var out = socket.getOutputStream();
+			var in = socket.getInputStream();
+			byte[] get = "GET /svc/items/1 HTTP/1.1\r\nHost: gw\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+			for (int i = 1; i <= 1000; i++) {
+				out.write(get);
+				out.flush();
+				String response = RawHttp.readResponse(in);
+				assertThat(response).as("response %d", i).startsWith("HTTP/1.1 200");
+				assertThat(response.toLowerCase(java.util.Locale.ROOT).contains("connection: close")).as("response %d closes", i)
+					.isEqualTo(i == 1000);
+			}
+			assertThat(in.read()).as("closed after the 1000th").isEqualTo(-1);
+		}
+	}
+
 }
