@@ -154,6 +154,21 @@ class ProxyingIT extends GatewayIT {
 		return Replicas.SVC.stream().flatMap(r -> r.recorded().stream()).toList();
 	}
 
+	@org.springframework.beans.factory.annotation.Autowired
+	org.springframework.web.servlet.DispatcherServlet dispatcher;
+
+	/**
+	 * With the shipped configuration, nothing keeps a routed request on Spring MVC's full dispatch (an
+	 * interceptor of some starter would, silently: docs/performance.md, "Fifth pass").
+	 */
+	@Test
+	void routedRequestsGoStraightToTheirRoutesWithTheShippedConfiguration() throws Exception {
+		HttpRequest get = HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/svc/items/1")).build();
+		assertThat(http.send(get, HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+		assertThat(dispatcher).isInstanceOf(dev.resiliencegateway.wiring.DirectRouteDispatcher.class);
+		assertThat(((dev.resiliencegateway.wiring.DirectRouteDispatcher) dispatcher).direct()).isTrue();
+	}
+
 	/** The shipped {@code server.tomcat.max-keep-alive-requests}: nginx's 1000, not Tomcat's 100. */
 	@Test
 	void aKeptAliveConnectionCarriesAThousandRequestsThenCloses() throws Exception {
