@@ -53,6 +53,11 @@ import org.springframework.web.util.pattern.PathPattern;
  * after the routes in Spring MVC's order, so they keep working either way), a CORS configuration,
  * or an interceptor of the application's own.
  *
+ * <p>One thing of the full dispatch is deliberately left out for routed requests: the
+ * {@code ServletRequestHandledEvent} that {@code FrameworkServlet} publishes after each request
+ * (an application event per request, which nothing in the gateway listens to; its route metrics and
+ * access log describe routed requests instead).
+ *
  * <p>Written by hand because Spring MVC has no switch for it; the servlet stays Spring's in every
  * other respect, configured as Spring Boot configures its own.
  */
