@@ -68,6 +68,10 @@ final class Systems {
 			// the same, probing an ejected replica with a synthetic GET when no request comes to ride on (quiet routes)
 			case "resilience-gateway-probing" -> gateway(name, replicaPorts, port, work, javaHome, jar,
 					List.of("--resilience.gateway.pools.demo.outlier.probe-path=/demo/items/probe"));
+			// the same with JVM options and arguments from the environment, for A/B runs of a setting beside the
+			// shipped one in the same minutes: BENCH_VARIANT_JVM_OPTIONS, BENCH_VARIANT_ARGS (space-separated)
+			case "resilience-gateway-variant" -> gateway(name, replicaPorts, port, work, javaHome, jar,
+					words(System.getenv("BENCH_VARIANT_ARGS")), words(System.getenv("BENCH_VARIANT_JVM_OPTIONS")));
 			case "resilience-gateway-shedding" -> gateway(name, replicaPorts, port, work, javaHome, jar,
 					List.of("--resilience.gateway.edge.max-in-flight=100"));
 			case "stock-scg" -> stock(replicaPorts, port, work, javaHome);
@@ -77,6 +81,10 @@ final class Systems {
 			case "direct" -> new Running("direct", "http://127.0.0.1:" + replicaPorts.get(1), null, "");
 			default -> throw new IllegalArgumentException("unknown system " + name);
 		};
+	}
+
+	private static List<String> words(String s) {
+		return s == null || s.isBlank() ? List.of() : List.of(s.trim().split("\\s+"));
 	}
 
 	private static Running gateway(String name, List<Integer> ports, int port, Path work, String javaHome, Path jar,
