@@ -10,7 +10,6 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.web.servlet.function.ServerResponse;
 
@@ -283,19 +282,20 @@ final class KeptAnswers {
 
 	}
 
-	/** The end-to-end header fields of a relayed answer, as kept: name and value alternating. */
-	static List<String> flatten(HttpHeaders headers) {
-		List<String> flat = new ArrayList<>();
-		headers.forEach((name, values) -> {
+	/**
+	 * The end-to-end header fields of a relayed answer (name, value, ...), as kept: without
+	 * {@code Set-Cookie} (a replay may go to another client than the one the cookie was set for) and without the replay marker.
+	 */
+	static List<String> flatten(List<String> fields) {
+		List<String> flat = new ArrayList<>(fields.size());
+		for (int i = 0; i < fields.size(); i += 2) {
+			String name = fields.get(i);
 			if (!name.equalsIgnoreCase(REPLAYED) && !name.equalsIgnoreCase("Set-Cookie")) {
-				for (String v : values) {
-					flat.add(name);
-					flat.add(v);
-				}
+				flat.add(name);
+				flat.add(fields.get(i + 1));
 			}
-		});
+		}
 		return flat;
 	}
-
 
 }

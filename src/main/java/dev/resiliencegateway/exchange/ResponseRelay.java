@@ -8,9 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-import org.springframework.cloud.gateway.server.mvc.handler.GatewayServerResponse;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpStatusCode;
 import org.springframework.web.servlet.function.ServerResponse;
 
 import dev.resiliencegateway.edge.ConnectionAbort;
@@ -44,16 +42,18 @@ final class ResponseRelay {
 		Outcome outcome = Outcome.ofStatus(status);
 		KeptAnswers.Ticket ticket = request.ticket;
 		List<String> kept = ticket == null ? null : new ArrayList<>();
-		return GatewayServerResponse.status(HttpStatusCode.valueOf(status)).headers(h -> {
-			copyHeaders(response, h); // the request id header was set by the RequestIds filter
-			if (kept != null) {
-				kept.addAll(KeptAnswers.flatten(h));
-			}
-			if (decisionHeaders) {
-				h.set("X-Gateway-Replica", a.replica.replica().id());
-				h.set("X-Gateway-Attempts", String.valueOf(request.attempts));
-			}
-		}).build((req, res) -> {
+		// the request id header was set by the RequestIds filter
+		List<String> fields = endToEnd(response, decisionHeaders ? 4 : 0);
+		if (kept != null) {
+			kept.addAll(KeptAnswers.flatten(fields));
+		}
+		if (decisionHeaders) {
+			fields.add("X-Gateway-Replica");
+			fields.add(a.replica.replica().id());
+			fields.add("X-Gateway-Attempts");
+			fields.add(String.valueOf(request.attempts));
+		}
+		return new RelayedResponse(status, fields, (req, res) -> {
 			Outcome end = outcome;
 			BoundedCopy copy = ticket == null ? null : new BoundedCopy(ticket.maxAnswerSize());
 			try {
@@ -216,21 +216,29 @@ final class ResponseRelay {
 
 	}
 
-	/** End-to-end headers only: hop-by-hop ones, those the replica's Connection names, and its request id stay behind. */
-	private static void copyHeaders(UpstreamClient.Response response, HttpHeaders into) {
+	/**
+	 * End-to-end header fields only, in the replica's order and spelling (name, value, ...): hop-by-hop
+	 * ones, those the replica's Connection names, and its request id stay behind.
+	 */
+	static List<String> endToEnd(UpstreamClient.Response response, int room) {
 		List<String> connection = new ArrayList<>(1);
+		int[] count = new int[1];
 		response.forEachHeader((name, value) -> {
+			count[0]++;
 			if (name.equalsIgnoreCase(HttpHeaders.CONNECTION)) {
 				connection.add(value);
 			}
 		});
 		Set<String> nominated = HopByHop.nominated(connection.iterator());
+		List<String> fields = new ArrayList<>(count[0] * 2 + room);
 		response.forEachHeader((name, value) -> {
 			String lower = name.toLowerCase(Locale.ROOT);
 			if (!HopByHop.isHopByHop(lower) && !nominated.contains(lower) && !lower.equals("x-request-id")) {
-				into.add(name, value);
+				fields.add(name);
+				fields.add(value);
 			}
 		});
+		return fields;
 	}
 
 	/** The replica broke off mid-body: the client's connection is aborted so the truncation shows. */

@@ -45,45 +45,13 @@ public final class OutboundHeaders {
 		var connection = servlet.getHeaders(HttpHeaders.CONNECTION);
 		Set<String> nominated = HopByHop.nominated(connection == null ? null : connection.asIterator());
 		boolean trusted = trustedProxies.trusts(servlet.getRemoteAddr());
-		List<String> out = new ArrayList<>(in.size() * 2 + 12);
-		String xff = null, xfProto = null, xfHost = null, xfPort = null, xfPrefix = null, forwarded = null;
-		for (Map.Entry<String, List<String>> e : in.headerSet()) {
-			String name = e.getKey();
-			String lower = name.toLowerCase(Locale.ROOT);
-			if (HopByHop.isHopByHop(lower) || HopByHop.isRederived(lower) || nominated.contains(lower)
-					|| lower.equals("x-request-id") || (dropUnderscores && lower.indexOf('_') >= 0)) {
-				continue;
-			}
-			if (FORWARDING.contains(lower)) {
-				if (trusted) {
-					String joined = String.join(", ", e.getValue());
-					switch (lower) {
-						case "x-forwarded-for" -> xff = joined;
-						case "x-forwarded-proto" -> xfProto = joined;
-						case "x-forwarded-host" -> xfHost = joined;
-						case "x-forwarded-port" -> xfPort = joined;
-						case "x-forwarded-prefix" -> xfPrefix = joined;
-						default -> forwarded = joined;
-					}
-				}
-				continue;
-			}
-			if (lower.equals("content-type")) {
-				// Spring's view of the request appends ";charset=UTF-8" once the character encoding
-				// filter has set the request's encoding: the replica gets the client's field as sent,
-				// unless a route filter changed it
-				String raw = servlet.getHeader(HttpHeaders.CONTENT_TYPE);
-				if (raw != null && e.getValue().size() == 1 && charsetAddedTo(raw, e.getValue().get(0))) {
-					out.add(name);
-					out.add(raw);
-					continue;
-				}
-			}
-			for (String v : e.getValue()) {
-				out.add(name);
-				out.add(v);
-			}
-		}
+		Fields f = new Fields(new ArrayList<>(in.size() * 2 + 12), servlet, nominated, trusted, dropUnderscores);
+		// forEach, not headerSet(): the request's headers are already one entry per name (a case-insensitive
+		// map), and headerSet() builds a second case-insensitive set of the names per request (docs/performance.md)
+		in.forEach(f);
+		List<String> out = f.out;
+		String xff = f.xff, xfProto = f.xfProto, xfHost = f.xfHost, xfPort = f.xfPort, xfPrefix = f.xfPrefix,
+				forwarded = f.forwarded;
 		String peer = servlet.getRemoteAddr();
 		String proto = servlet.getScheme();
 		String host = servlet.getHeader(HttpHeaders.HOST);
@@ -107,6 +75,70 @@ public final class OutboundHeaders {
 		add(out, "Forwarded", forwarded == null ? element.toString() : forwarded + ", " + element);
 		add(out, RequestIds.HEADER, requestId);
 		return out;
+	}
+
+	/** The end-to-end fields, copied one header name at a time; the forwarding fields kept aside. */
+	private static final class Fields implements java.util.function.BiConsumer<String, List<String>> {
+
+		final List<String> out;
+
+		private final HttpServletRequest servlet;
+
+		private final Set<String> nominated;
+
+		private final boolean trusted;
+
+		private final boolean dropUnderscores;
+
+		String xff, xfProto, xfHost, xfPort, xfPrefix, forwarded;
+
+		Fields(List<String> out, HttpServletRequest servlet, Set<String> nominated, boolean trusted,
+				boolean dropUnderscores) {
+			this.out = out;
+			this.servlet = servlet;
+			this.nominated = nominated;
+			this.trusted = trusted;
+			this.dropUnderscores = dropUnderscores;
+		}
+
+		@Override
+		public void accept(String name, List<String> values) {
+			String lower = name.toLowerCase(Locale.ROOT);
+			if (HopByHop.isHopByHop(lower) || HopByHop.isRederived(lower) || nominated.contains(lower)
+					|| lower.equals("x-request-id") || (dropUnderscores && lower.indexOf('_') >= 0)) {
+				return;
+			}
+			if (FORWARDING.contains(lower)) {
+				if (trusted) {
+					String joined = String.join(", ", values);
+					switch (lower) {
+						case "x-forwarded-for" -> xff = joined;
+						case "x-forwarded-proto" -> xfProto = joined;
+						case "x-forwarded-host" -> xfHost = joined;
+						case "x-forwarded-port" -> xfPort = joined;
+						case "x-forwarded-prefix" -> xfPrefix = joined;
+						default -> forwarded = joined;
+					}
+				}
+				return;
+			}
+			if (lower.equals("content-type")) {
+				// Spring's view of the request appends ";charset=UTF-8" once the character encoding
+				// filter has set the request's encoding: the replica gets the client's field as sent,
+				// unless a route filter changed it
+				String raw = servlet.getHeader(HttpHeaders.CONTENT_TYPE);
+				if (raw != null && values.size() == 1 && charsetAddedTo(raw, values.get(0))) {
+					out.add(name);
+					out.add(raw);
+					return;
+				}
+			}
+			for (String v : values) {
+				out.add(name);
+				out.add(v);
+			}
+		}
+
 	}
 
 	/** Whether {@code value} is {@code raw} as Spring reads it: the same, or with only a charset added. */

@@ -92,9 +92,16 @@ abstract class EdgeIT {
 		registry.add(routes + "[1].uri", () -> "lb://rec");
 		registry.add(routes + "[1].predicates[0]", () -> "Path=/strip/**");
 		registry.add(routes + "[1].filters[0]", () -> "StripPrefix=1");
-		registry.add(routes + "[2].id", () -> "edge");
+		// a route whose response filters change the relayed answer's status and header fields
+		registry.add(routes + "[2].id", () -> "filtered");
 		registry.add(routes + "[2].uri", () -> "lb://rec");
-		registry.add(routes + "[2].predicates[0]", () -> "Path=/**");
+		registry.add(routes + "[2].predicates[0]", () -> "Path=/filtered/**");
+		registry.add(routes + "[2].filters[0]", () -> "SetStatus=203");
+		registry.add(routes + "[2].filters[1]", () -> "AddResponseHeader=X-Added, by-route");
+		registry.add(routes + "[2].filters[2]", () -> "RemoveResponseHeader=ETag");
+		registry.add(routes + "[3].id", () -> "edge");
+		registry.add(routes + "[3].uri", () -> "lb://rec");
+		registry.add(routes + "[3].predicates[0]", () -> "Path=/**");
 		registry.add("resilience.gateway.pools.rec.replicas[0].url", REPLICA::url);
 		registry.add("resilience.gateway.pools.rec.health-check.enabled", () -> "false");
 		// one replica that answers broken HTTP on purpose: never eject it, or later cases would get 503

@@ -144,6 +144,17 @@ final class RecordingReplica implements AutoCloseable {
 					out.flush();
 					continue;
 				}
+				if (target.startsWith("/tagged/") || target.startsWith("/filtered/")) {
+					// a replica that ignores conditional request headers: always 200, with validators,
+					// and fields whose order and spelling the relay keeps (two Set-Cookie around another field)
+					byte[] answer = ("tagged " + target).getBytes(StandardCharsets.ISO_8859_1);
+					out.write(("HTTP/1.1 200 OK\r\nETag: \"v1\"\r\nLast-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
+							+ "set-cookie: a=1\r\nX-Between: yes\r\nSet-Cookie: b=2\r\nContent-Type: text/plain\r\n"
+							+ "Content-Length: " + answer.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+					out.write(answer);
+					out.flush();
+					continue;
+				}
 				if (target.startsWith("/slow/")) {
 					Thread.sleep(Long.parseLong(target.substring("/slow/".length())));
 				}
