@@ -61,6 +61,12 @@ public final class FailurePathWarmup {
 
 	private static final long REQUEST_TIMEOUT = Duration.ofSeconds(5).toNanos();
 
+	/**
+	 * The per-try timeout of the requests to the replica that never answers: the 504 path runs the
+	 * same however long it waits, and the four such requests are waited for in turn before readiness.
+	 */
+	private static final long HANG_MILLIS = 10;
+
 	private final List<Integer> statuses = new CopyOnWriteArrayList<>();
 
 	private final UpstreamClient client;
@@ -87,7 +93,7 @@ public final class FailurePathWarmup {
 		ResilientExchange exchange = new ResilientExchange(client, config, Ticker.SYSTEM,
 				new GatewayMetrics(new SimpleMeterRegistry()), Threads.perTask("warm-up-hedge"), disconnects,
 				new InMemoryIdempotencyStore(1), new dev.resiliencegateway.limits.LocalRateLimiter(1, Duration.ofSeconds(1)));
-		RoutePolicy policy = GatewayConfig.DEFAULT_ROUTE.withAttempts(1, Duration.ofMillis(50), Duration.ofSeconds(1))
+		RoutePolicy policy = GatewayConfig.DEFAULT_ROUTE.withAttempts(1, Duration.ofMillis(HANG_MILLIS), Duration.ofSeconds(1))
 			.withLimits(1024 * 1024, 100, 0);
 		this.hang = exchange.handlerFor("warm-up", pool("http://127.0.0.1:" + silent.getLocalPort(), environment),
 				policy, 100);

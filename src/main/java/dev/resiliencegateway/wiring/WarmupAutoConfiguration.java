@@ -1,11 +1,13 @@
 package dev.resiliencegateway.wiring;
 
 import java.io.IOException;
+import java.time.Duration;
 
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.event.ApplicationStartedEvent;
-import org.springframework.boot.web.context.WebServerApplicationContext;
+import org.springframework.boot.web.servlet.context.ServletWebServerInitializedEvent;
+import org.springframework.context.ApplicationEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.Ordered;
@@ -45,15 +47,52 @@ public class WarmupAutoConfiguration {
 		return warmup.routes();
 	}
 
-	/** Once the web server listens, before readiness: the first real failure then runs warm code. */
+	/**
+	 * Once the traffic port listens, alongside the rest of the start (the management port's context):
+	 * the warm-up then costs readiness only what is left of it when the application has started, and
+	 * readiness still waits for it, so the first real failure runs warm code.
+	 */
 	@Bean
-	ApplicationListener<ApplicationStartedEvent> failurePathWarmupRun(FailurePathWarmup warmup, Environment environment) {
-		return event -> {
-			if (event.getApplicationContext() instanceof WebServerApplicationContext web && web.getWebServer() != null) {
+	ApplicationListener<ApplicationEvent> failurePathWarmupRun(FailurePathWarmup warmup, Environment environment) {
+		return new WarmupRun(warmup, environment);
+	}
+
+	static final class WarmupRun implements ApplicationListener<ApplicationEvent> {
+
+		private final FailurePathWarmup warmup;
+
+		private final Environment environment;
+
+		private Thread running;
+
+		WarmupRun(FailurePathWarmup warmup, Environment environment) {
+			this.warmup = warmup;
+			this.environment = environment;
+		}
+
+		@Override
+		public synchronized void onApplicationEvent(ApplicationEvent event) {
+			// the management port's server is announced here too (a child context's events reach its
+			// parent); its namespace is "management", the traffic port's none
+			if (event instanceof ServletWebServerInitializedEvent initialized
+					&& initialized.getApplicationContext().getServerNamespace() == null && running == null) {
 				String contextPath = environment.getProperty("server.servlet.context-path", "");
-				warmup.run("http://127.0.0.1:" + web.getWebServer().getPort() + contextPath);
+				String baseUrl = "http://127.0.0.1:" + initialized.getWebServer().getPort() + contextPath;
+				running = new Thread(() -> warmup.run(baseUrl), "failure-path-warm-up");
+				running.setDaemon(true); // a start that fails later does not wait for it
+				running.start();
 			}
-		};
+			else if (event instanceof ApplicationStartedEvent && running != null) {
+				try {
+					// bounded: its requests time out after at most 5 s each, and any failure only logs
+					running.join(Duration.ofSeconds(60).toMillis());
+				}
+				catch (InterruptedException e) {
+					Thread.currentThread().interrupt();
+				}
+			}
+		}
+
 	}
 
 }
