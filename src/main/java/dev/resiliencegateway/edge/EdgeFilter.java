@@ -35,7 +35,14 @@ public final class EdgeFilter extends OncePerRequestFilter {
 					rejection.close());
 			return;
 		}
-		chain.doFilter(request, response);
+		try {
+			chain.doFilter(request, response);
+		}
+		finally {
+			if (request.getAttribute(AccessLog.EXCHANGE) instanceof RequestEnd end) {
+				end.requestEnded();
+			}
+		}
 	}
 
 	private Rejection check(HttpServletRequest request) {

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.resiliencegateway.edge.RequestEnd;
 import dev.resiliencegateway.exchange.transport.RequestBody;
 import dev.resiliencegateway.health.ReplicaHealth;
 import dev.resiliencegateway.outcome.Outcome;
@@ -14,7 +15,7 @@ import dev.resiliencegateway.retry.RetryRule;
  * One client request on its way through the exchange: what was asked (route, id, method, target,
  * headers, body), by when (deadline), and what has been tried (replicas, attempts, the last failure).
  */
-final class ExchangeRequest {
+final class ExchangeRequest implements RequestEnd {
 
 	final Route route;
 
@@ -63,6 +64,9 @@ final class ExchangeRequest {
 	/** The answer is being relayed: the relay ends the request (bulkhead, metrics). */
 	boolean relayed;
 
+	/** The answer handed to Spring MVC to write, once there is one. */
+	RelayedResponse relayedResponse;
+
 	volatile boolean clientGone;
 
 	/** The pool's comebacks when this request last started trying replicas (see {@link RideThrough}). */
@@ -94,6 +98,15 @@ final class ExchangeRequest {
 		this.body = body;
 		this.ticket = ticket;
 		this.seenComebacks = route.pool.comebacks();
+	}
+
+	/** The dispatch returned: an answer that was never written ends its attempt now. */
+	@Override
+	public void requestEnded() {
+		RelayedResponse r = relayedResponse;
+		if (r != null) {
+			r.abandonIfUnwritten();
+		}
 	}
 
 	/** An attempt to {@code a}'s replica starts (first try, retry or hedge). */

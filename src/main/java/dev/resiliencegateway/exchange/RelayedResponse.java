@@ -34,7 +34,10 @@ import org.springframework.web.servlet.ModelAndView;
  * answer to the servlet response directly; a mutable {@link HttpHeaders} view is made only when a
  * route's response filter asks for {@link #headers()}, and is then what is written.</li>
  * </ul>
- * It is a {@link GatewayServerResponse}, so Gateway MVC's response filters ({@code SetStatus},
+ * <p>An answer that is never written (a route's response filter threw) ends its attempt when the request
+ * ends ({@link #abandonIfUnwritten}, from {@code edge.EdgeFilter}).
+ *
+ * <p>It is a {@link GatewayServerResponse}, so Gateway MVC's response filters ({@code SetStatus},
  * {@code AddResponseHeader} and the others) work on it as before.
  */
 final class RelayedResponse implements GatewayServerResponse {
@@ -56,14 +59,32 @@ final class RelayedResponse implements GatewayServerResponse {
 
 	private final Body body;
 
+	/** Ends the attempt when the answer is never written (see {@link #abandonIfUnwritten}). */
+	private final Runnable abandon;
+
+	/** Set on the request's thread, which also ends the request. */
+	private boolean written;
+
 	private HttpHeaders headers;
 
 	private MultiValueMap<String, Cookie> cookies;
 
-	RelayedResponse(int status, List<String> fields, Body body) {
+	RelayedResponse(int status, List<String> fields, Body body, Runnable abandon) {
 		this.rawStatus = status;
 		this.fields = fields;
 		this.body = body;
+		this.abandon = abandon;
+	}
+
+	/**
+	 * The request is over: if this answer was never written (a route's response filter threw, so
+	 * Spring MVC answered with an error instead), its attempt ends here, its connection closed.
+	 */
+	void abandonIfUnwritten() {
+		if (!written) {
+			written = true;
+			abandon.run();
+		}
 	}
 
 	@Override
@@ -108,22 +129,29 @@ final class RelayedResponse implements GatewayServerResponse {
 	@Override
 	public ModelAndView writeTo(HttpServletRequest request, HttpServletResponse response, Context context)
 			throws ServletException, IOException {
+		written = true; // from here on the attempt ends below: in the body writer, or by abandon
 		try {
-			response.setStatus(status == null ? rawStatus : status.value());
-			if (headers == null) {
-				for (int i = 0; i < fields.size(); i += 2) {
-					response.addHeader(fields.get(i), fields.get(i + 1));
+			try {
+				response.setStatus(status == null ? rawStatus : status.value());
+				if (headers == null) {
+					for (int i = 0; i < fields.size(); i += 2) {
+						response.addHeader(fields.get(i), fields.get(i + 1));
+					}
+				}
+				else {
+					headers.forEach((name, values) -> {
+						for (String value : values) {
+							response.addHeader(name, value);
+						}
+					});
+				}
+				if (cookies != null) {
+					cookies.values().forEach(list -> list.forEach(response::addCookie));
 				}
 			}
-			else {
-				headers.forEach((name, values) -> {
-					for (String value : values) {
-						response.addHeader(name, value);
-					}
-				});
-			}
-			if (cookies != null) {
-				cookies.values().forEach(list -> list.forEach(response::addCookie));
+			catch (RuntimeException | Error e) {
+				abandon.run(); // the body writer will not run
+				throw e;
 			}
 			return body.write(request, response);
 		}

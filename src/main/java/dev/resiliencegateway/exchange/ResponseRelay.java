@@ -53,7 +53,7 @@ final class ResponseRelay {
 			fields.add("X-Gateway-Attempts");
 			fields.add(String.valueOf(request.attempts));
 		}
-		return new RelayedResponse(status, fields, (req, res) -> {
+		RelayedResponse relayed = new RelayedResponse(status, fields, (req, res) -> {
 			Outcome end = outcome;
 			BoundedCopy copy = ticket == null ? null : new BoundedCopy(ticket.maxAnswerSize());
 			try {
@@ -134,7 +134,25 @@ final class ResponseRelay {
 				route.answered(status, request.start);
 			}
 			return null;
-		});
+		}, () -> abandoned(a, request, status));
+		request.relayedResponse = relayed;
+		return relayed;
+	}
+
+	/**
+	 * The answer was never written (a route's response filter failed and Spring MVC answered with an
+	 * error instead): the attempt ends as cancelled, which is not the replica's failure, and its
+	 * connection is closed with the body unread.
+	 */
+	private static void abandoned(Attempt a, ExchangeRequest request, int status) {
+		if (request.ticket != null) {
+			request.ticket.unknown(502, "replica " + a.replica.replica().id() + " answered " + status
+					+ ", and the answer was never written to the client");
+		}
+		a.result.abort();
+		a.complete(Outcome.CANCELLED);
+		a.route.bulkhead.onComplete();
+		a.route.answered(status, request.start);
 	}
 
 	/**

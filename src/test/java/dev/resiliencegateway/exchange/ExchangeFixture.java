@@ -23,6 +23,8 @@ import dev.resiliencegateway.clock.FakeTicker;
 import dev.resiliencegateway.config.GatewayConfig;
 import dev.resiliencegateway.config.GatewayConfig.RoutePolicy;
 import dev.resiliencegateway.config.TrustedProxies;
+import dev.resiliencegateway.edge.AccessLog;
+import dev.resiliencegateway.edge.RequestEnd;
 import dev.resiliencegateway.exchange.transport.ClientDisconnects;
 import dev.resiliencegateway.health.HealthPolicy;
 import dev.resiliencegateway.health.PoolHealth;
@@ -106,6 +108,28 @@ final class ExchangeFixture implements AutoCloseable {
 		response.writeTo(servlet, out, () -> CONVERTERS);
 		upstream.settle(); // a losing hedge ends on its own thread
 		return out;
+	}
+
+	/** Hands one request to {@code route} and keeps its answer unwritten, with the request it came on. */
+	Handled handle(HandlerFunction<ServerResponse> route, String method, String path) throws Exception {
+		MockHttpServletRequest servlet = new MockHttpServletRequest(method, path);
+		return new Handled(servlet, route.handle(ServerRequest.create(servlet, CONVERTERS)));
+	}
+
+	record Handled(MockHttpServletRequest servlet, ServerResponse response) {
+
+		/** Writes the answer, as Spring MVC would. */
+		MockHttpServletResponse write() throws Exception {
+			MockHttpServletResponse out = new MockHttpServletResponse();
+			response.writeTo(servlet, out, () -> CONVERTERS);
+			return out;
+		}
+
+		/** The request's dispatch returned, as {@code edge.EdgeFilter} says it. */
+		void end() {
+			((RequestEnd) servlet.getAttribute(AccessLog.EXCHANGE)).requestEnded();
+		}
+
 	}
 
 	List<ResilientExchange.RouteAvailability> availability() {

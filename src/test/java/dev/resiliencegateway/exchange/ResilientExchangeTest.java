@@ -56,6 +56,35 @@ class ResilientExchangeTest {
 	}
 
 	@Test
+	void anAnswerThatIsNeverWrittenEndsItsAttemptWhenTheRequestEnds() throws Exception {
+		fx.upstream.scriptAll(answer(200, "order 1"));
+		ExchangeFixture.Handled handled = fx.handle(route, "GET", "/orders/1");
+		Replica replica = replicaOf(fx.upstream.sent.get(0));
+		assertThat(fx.health(replica).load().inFlight()).isEqualTo(1);
+		// a route's response filter threw: Spring MVC answered with an error, this answer was never written
+		handled.end();
+		assertThat(fx.upstream.aborted).as("its connection closed, the body unread").hasSize(1);
+		assertThat(fx.upstream.released).isEmpty();
+		assertThat(fx.health(replica).load().inFlight()).isZero();
+		assertThat(fx.attempts(replica, Outcome.SUCCESS)).isZero();
+		handled.end(); // once only
+		assertThat(fx.upstream.aborted).hasSize(1);
+	}
+
+	@Test
+	void aWrittenAnswerIsNotEndedAgainWhenTheRequestEnds() throws Exception {
+		fx.upstream.scriptAll(answer(200, "order 1"));
+		ExchangeFixture.Handled handled = fx.handle(route, "GET", "/orders/1");
+		assertThat(handled.write().getContentAsString()).isEqualTo("order 1");
+		handled.end();
+		Replica replica = replicaOf(fx.upstream.sent.get(0));
+		assertThat(fx.upstream.released).hasSize(1);
+		assertThat(fx.upstream.aborted).isEmpty();
+		assertThat(fx.attempts(replica, Outcome.SUCCESS)).isEqualTo(1);
+		assertThat(fx.health(replica).load().inFlight()).isZero();
+	}
+
+	@Test
 	void aGetThatMeetsA500IsRetriedOnAnotherReplica() throws Exception {
 		fx.upstream.scriptAll(answer(500, "boom"), answer(200, "ok"));
 		MockHttpServletResponse out = fx.send(route, "GET", "/orders/1", null);
