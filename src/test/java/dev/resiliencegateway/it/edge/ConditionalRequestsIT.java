@@ -62,6 +62,22 @@ class ConditionalRequestsIT extends EdgeIT {
 	}
 
 	@org.junit.jupiter.api.Test
+	void anAnswerAFailingResponseFilterNeverWroteEndsItsAttempt() throws Exception {
+		ReplicaHealth replica = pools.pool("rec").replicas().get(0);
+		for (int i = 0; i < 3; i++) {
+			try (RawClient client = new RawClient(port)) {
+				client.send("GET /throwing/" + i + " HTTP/1.1\r\nHost: x\r\n\r\n");
+				RawClient.Response r = client.read();
+				assertThat(r.status()).as("%s", r).isGreaterThanOrEqualTo(500);
+				assertThat(r.bodyText()).doesNotContain("tagged");
+			}
+		}
+		// without the request's end telling the exchange, each attempt stayed open: in flight for good
+		Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> replica.load().inFlight() == 0);
+		assertThat(replica.state().takesTraffic()).as("not the replica's failure").isTrue();
+	}
+
+	@org.junit.jupiter.api.Test
 	void fieldsKeepTheReplicasOrder() throws Exception {
 		try (RawClient client = new RawClient(port)) {
 			client.send("GET /tagged/order HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -99,9 +99,15 @@ abstract class EdgeIT {
 		registry.add(routes + "[2].filters[0]", () -> "SetStatus=203");
 		registry.add(routes + "[2].filters[1]", () -> "AddResponseHeader=X-Added, by-route");
 		registry.add(routes + "[2].filters[2]", () -> "RemoveResponseHeader=ETag");
-		registry.add(routes + "[3].id", () -> "edge");
+		// a route whose response filter throws on the replica's answer (a replacement naming a group the
+		// pattern lacks): Spring MVC answers with an error and the relayed answer is never written
+		registry.add(routes + "[3].id", () -> "throwing");
 		registry.add(routes + "[3].uri", () -> "lb://rec");
-		registry.add(routes + "[3].predicates[0]", () -> "Path=/**");
+		registry.add(routes + "[3].predicates[0]", () -> "Path=/throwing/**");
+		registry.add(routes + "[3].filters[0]", () -> "RewriteResponseHeader=X-Between, yes, $\\{missing}");
+		registry.add(routes + "[4].id", () -> "edge");
+		registry.add(routes + "[4].uri", () -> "lb://rec");
+		registry.add(routes + "[4].predicates[0]", () -> "Path=/**");
 		registry.add("resilience.gateway.pools.rec.replicas[0].url", REPLICA::url);
 		registry.add("resilience.gateway.pools.rec.health-check.enabled", () -> "false");
 		// one replica that answers broken HTTP on purpose: never eject it, or later cases would get 503

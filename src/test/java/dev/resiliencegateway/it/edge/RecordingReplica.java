@@ -144,7 +144,7 @@ final class RecordingReplica implements AutoCloseable {
 					out.flush();
 					continue;
 				}
-				if (target.startsWith("/tagged/") || target.startsWith("/filtered/")) {
+				if (target.startsWith("/tagged/") || target.startsWith("/filtered/") || target.startsWith("/throwing/")) {
 					// a replica that ignores conditional request headers: always 200, with validators,
 					// and fields whose order and spelling the relay keeps (two Set-Cookie around another field)
 					byte[] answer = ("tagged " + target).getBytes(StandardCharsets.ISO_8859_1);
