@@ -35,7 +35,6 @@ final class ResponseRelay {
 	}
 
 	ServerResponse relay(Attempt a, ExchangeRequest request) {
-		Route route = a.route;
 		UpstreamClient.Result result = a.result;
 		UpstreamClient.Response response = result.response();
 		int status = response.status();
@@ -123,15 +122,7 @@ final class ResponseRelay {
 				if (ticket != null && (end == Outcome.SUCCESS || end == Outcome.UPSTREAM_5XX)) {
 					ticket.answered(status, kept, copy.bytes()); // once: a no-op when already kept
 				}
-				if (end == Outcome.SUCCESS || end == Outcome.UPSTREAM_5XX) {
-					result.release();
-				}
-				else {
-					result.abort();
-				}
-				a.complete(end);
-				route.bulkhead.onComplete();
-				route.answered(status, request.start);
+				finish(a, request, status, end);
 			}
 			return null;
 		}, () -> abandoned(a, request, status));
@@ -149,8 +140,21 @@ final class ResponseRelay {
 			request.ticket.unknown(502, "replica " + a.replica.replica().id() + " answered " + status
 					+ ", and the answer was never written to the client");
 		}
-		a.result.abort();
-		a.complete(Outcome.CANCELLED);
+		finish(a, request, status, Outcome.CANCELLED);
+	}
+
+	/**
+	 * Ends a relayed attempt, once: its connection back to the pool after a body read to its end (a
+	 * success or a relayed 5xx), closed otherwise; then its outcome, the route's permit and latency.
+	 */
+	private static void finish(Attempt a, ExchangeRequest request, int status, Outcome end) {
+		if (end == Outcome.SUCCESS || end == Outcome.UPSTREAM_5XX) {
+			a.result.release();
+		}
+		else {
+			a.result.abort();
+		}
+		a.complete(end);
 		a.route.bulkhead.onComplete();
 		a.route.answered(status, request.start);
 	}

@@ -50,8 +50,6 @@ public final class OutboundHeaders {
 		// map), and headerSet() builds a second case-insensitive set of the names per request (docs/performance.md)
 		in.forEach(f);
 		List<String> out = f.out;
-		String xff = f.xff, xfProto = f.xfProto, xfHost = f.xfHost, xfPort = f.xfPort, xfPrefix = f.xfPrefix,
-				forwarded = f.forwarded;
 		String peer = servlet.getRemoteAddr();
 		String proto = servlet.getScheme();
 		String host = servlet.getHeader(HttpHeaders.HOST);
@@ -59,20 +57,20 @@ public final class OutboundHeaders {
 			out.add(HttpHeaders.HOST);
 			out.add(host);
 		}
-		add(out, "X-Forwarded-For", xff == null ? peer : xff + ", " + peer);
-		add(out, "X-Forwarded-Proto", xfProto != null ? xfProto : proto);
-		if (xfHost != null || host != null) {
-			add(out, "X-Forwarded-Host", xfHost != null ? xfHost : host);
+		add(out, "X-Forwarded-For", f.xff == null ? peer : f.xff + ", " + peer);
+		add(out, "X-Forwarded-Proto", f.xfProto != null ? f.xfProto : proto);
+		if (f.xfHost != null || host != null) {
+			add(out, "X-Forwarded-Host", f.xfHost != null ? f.xfHost : host);
 		}
-		add(out, "X-Forwarded-Port", xfPort != null ? xfPort : String.valueOf(servlet.getLocalPort()));
-		if (xfPrefix != null) {
-			add(out, "X-Forwarded-Prefix", xfPrefix);
+		add(out, "X-Forwarded-Port", f.xfPort != null ? f.xfPort : String.valueOf(servlet.getLocalPort()));
+		if (f.xfPrefix != null) {
+			add(out, "X-Forwarded-Prefix", f.xfPrefix);
 		}
 		StringBuilder element = new StringBuilder("for=").append(node(peer)).append(";proto=").append(proto);
 		if (host != null) {
 			element.append(";host=\"").append(host.replace("\"", "")).append('"');
 		}
-		add(out, "Forwarded", forwarded == null ? element.toString() : forwarded + ", " + element);
+		add(out, "Forwarded", f.forwarded == null ? element.toString() : f.forwarded + ", " + element);
 		add(out, RequestIds.HEADER, requestId);
 		return out;
 	}
