@@ -3,12 +3,13 @@ package dev.resiliencegateway.edge;
 import java.io.IOException;
 import java.util.Enumeration;
 
+import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-
-import org.springframework.web.filter.OncePerRequestFilter;
 
 import dev.resiliencegateway.config.GatewayConfig.EdgeSettings;
 import dev.resiliencegateway.edge.EdgeRules.Rejection;
@@ -17,8 +18,13 @@ import dev.resiliencegateway.edge.EdgeRules.Rejection;
  * Applies {@link EdgeRules} to every request on the traffic port before Spring MVC and the routes
  * see it. A refused request gets a problem+json answer (with {@code Connection: close} where the
  * connection can no longer be trusted) and reaches no replica.
+ *
+ * <p>A plain servlet filter, registered for the {@code REQUEST} dispatch only (EdgeAutoConfiguration):
+ * that registration already makes it run once per request, so Spring's {@code OncePerRequestFilter}
+ * would only add its request-attribute bookkeeping (a look-up, a set and a removal in Tomcat's
+ * attribute map on every request).
  */
-public final class EdgeFilter extends OncePerRequestFilter {
+public final class EdgeFilter implements Filter {
 
 	private final EdgeSettings settings;
 
@@ -27,8 +33,9 @@ public final class EdgeFilter extends OncePerRequestFilter {
 	}
 
 	@Override
-	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-			throws ServletException, IOException {
+	public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
+		HttpServletRequest request = (HttpServletRequest) req;
+		HttpServletResponse response = (HttpServletResponse) res;
 		Rejection rejection = check(request);
 		if (rejection != null) {
 			ProblemWriter.write(response, rejection.status(), rejection.title(), rejection.detail(), RequestIds.of(request),

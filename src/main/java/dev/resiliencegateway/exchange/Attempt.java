@@ -66,7 +66,7 @@ final class Attempt {
 		}
 		call = c;
 		request.body.feeding(c);
-		request.live.add(this);
+		request.waiting(this);
 		if (cancelled || request.clientGone) {
 			c.cancel();
 		}
@@ -74,7 +74,7 @@ final class Attempt {
 			result = client.execute(c, atMostOnce);
 		}
 		finally {
-			request.live.remove(this);
+			request.answered(this);
 		}
 		if (result.good()) {
 			route.latencies.record(route.ticker.nanos() - t0);

@@ -2,8 +2,6 @@ package dev.resiliencegateway.exchange;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 import dev.resiliencegateway.edge.RequestEnd;
 import dev.resiliencegateway.exchange.transport.RequestBody;
@@ -52,8 +50,12 @@ final class ExchangeRequest implements RequestEnd {
 	/** Replicas tried so far: a retry or a hedge goes to another one. */
 	final List<ReplicaHealth> tried = new ArrayList<>(4);
 
-	/** Attempts waiting for their replica now (two while hedged). */
-	final Set<Attempt> live = ConcurrentHashMap.newKeySet(2);
+	/**
+	 * Attempts waiting for their replica now (two while hedged); guarded by itself. A list under a lock
+	 * nobody else wants: only a gone client's watcher reads it from another thread, so a concurrent set
+	 * per request was paying for contention that does not happen.
+	 */
+	private final List<Attempt> live = new ArrayList<>(2);
 
 	int attempts;
 
@@ -158,10 +160,28 @@ final class ExchangeRequest implements RequestEnd {
 		return new RetryRule.Request(idempotent, body.replayable(), body.touched(), attempts, deadline);
 	}
 
+	/** {@code a} now waits for its replica: a gone client cancels it. */
+	void waiting(Attempt a) {
+		synchronized (live) {
+			live.add(a);
+		}
+	}
+
+	/** {@code a} no longer waits for its replica. */
+	void answered(Attempt a) {
+		synchronized (live) {
+			live.remove(a);
+		}
+	}
+
 	/** The client closed its connection: every attempt still waiting is cancelled, none is started. */
 	void clientGone() {
 		clientGone = true;
-		for (Attempt a : live) {
+		Attempt[] waitingNow;
+		synchronized (live) {
+			waitingNow = live.toArray(new Attempt[0]);
+		}
+		for (Attempt a : waitingNow) {
 			a.cancel();
 		}
 		if (riding) {

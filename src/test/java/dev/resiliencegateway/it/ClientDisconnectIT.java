@@ -36,6 +36,16 @@ class ClientDisconnectIT extends GatewayIT {
 		abandon("POST /abandon/orders HTTP/1.1\r\nHost: gw\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
 	}
 
+	@Test
+	void theWatcherWakesAgainForEachRequestAfterGoingIdle() throws Exception {
+		// between these the watcher has nothing to watch and sleeps without a timeout: a request that
+		// then waits must wake it, or it is never watched and its attempt runs to the route's 20 s
+		for (int i = 0; i < 3; i++) {
+			abandon("GET /abandon/slow-" + i + " HTTP/1.1\r\nHost: gw\r\n\r\n");
+			Thread.sleep(300);
+		}
+	}
+
 	private void abandon(String request) throws Exception {
 		ReplicaHealth replica = pools.pool("abandon").replicas().get(0);
 		double cancelledBefore = cancelled();

@@ -70,6 +70,7 @@ import org.apache.hc.core5.http.protocol.HttpProcessor;
 import org.apache.hc.core5.http.protocol.RequestContent;
 import org.apache.hc.core5.http.protocol.RequestTargetHost;
 import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.net.URIAuthority;
 import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
 import org.apache.hc.core5.pool.PoolReusePolicy;
 import org.apache.hc.core5.util.TimeValue;
@@ -101,14 +102,35 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	}
 
 	/** Where a replica's requests go: its host, HttpClient's route to it, and the path it is mounted at. */
-	private record Endpoint(HttpHost host, HttpRoute route, String pathPrefix) {
+	private record Endpoint(HttpHost host, URIAuthority authority, HttpRoute route, String pathPrefix) {
+
+		/**
+		 * Endpoints by replica address, built once rather than per attempt (HttpClient's host and authority
+		 * types lower-case the host name when made: 1 % of the CPU per request). Bounded: replicas come and
+		 * go with discovery, so past this many addresses the map starts again.
+		 */
+		private static final int MAX_CACHED = 4096;
+
+		private static final Map<URI, Endpoint> CACHE = new ConcurrentHashMap<>();
 
 		static Endpoint of(URI replica) {
+			Endpoint e = CACHE.get(replica);
+			if (e == null) {
+				if (CACHE.size() >= MAX_CACHED) {
+					CACHE.clear();
+				}
+				e = build(replica);
+				CACHE.put(replica, e);
+			}
+			return e;
+		}
+
+		private static Endpoint build(URI replica) {
 			boolean tls = "https".equalsIgnoreCase(replica.getScheme());
 			int port = replica.getPort() > 0 ? replica.getPort() : tls ? 443 : 80;
 			HttpHost host = new HttpHost(tls ? "https" : "http", replica.getHost(), port);
 			String prefix = replica.getRawPath() == null || replica.getRawPath().equals("/") ? "" : replica.getRawPath();
-			return new Endpoint(host, new HttpRoute(host, null, tls), prefix);
+			return new Endpoint(host, new URIAuthority(host), new HttpRoute(host, null, tls), prefix);
 		}
 
 	}
@@ -124,8 +146,8 @@ public final class HttpUpstreamClient implements UpstreamClient {
 
 		private volatile boolean cancelled;
 
-		UpstreamRequest(String method, HttpHost host, String path) {
-			super(method, host, path);
+		UpstreamRequest(String method, Endpoint to, String path) {
+			super(method, to.host().getSchemeName(), to.authority(), path);
 		}
 
 		@Override
@@ -355,7 +377,7 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			return null;
 		}
 		Endpoint to = Endpoint.of(replica.uri());
-		UpstreamRequest request = new UpstreamRequest(method, to.host(), to.pathPrefix() + target);
+		UpstreamRequest request = new UpstreamRequest(method, to, to.pathPrefix() + target);
 		for (int i = 0; i < headers.size(); i += 2) {
 			request.addHeader(headers.get(i), headers.get(i + 1));
 		}
