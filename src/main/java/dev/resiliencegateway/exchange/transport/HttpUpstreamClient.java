@@ -187,6 +187,9 @@ public final class HttpUpstreamClient implements UpstreamClient {
 
 		private volatile TimeValue keepAlive; // null: the connection may not be reused
 
+		/** The connection the request went out on, once known. */
+		private volatile ManagedHttpClientConnection connection;
+
 		Lease(PoolingHttpClientConnectionManager manager, ConnectionEndpoint endpoint) {
 			this.manager = manager;
 			this.endpoint = endpoint;
@@ -196,10 +199,14 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			this.keepAlive = keepAlive;
 		}
 
-		/** Returns the connection: pooled when the response allowed it, else closed. */
+		/**
+		 * Returns the connection: pooled when the response allowed it and the replica sent nothing beyond
+		 * it ({@link UnsolicitedBytes}), else closed.
+		 */
 		void release() {
 			TimeValue k = keepAlive;
-			if (k == null) {
+			ManagedHttpClientConnection c = connection;
+			if (k == null || c != null && UnsolicitedBytes.buffered(c)) {
 				discard();
 			}
 			else if (ended.compareAndSet(false, true)) {
@@ -434,6 +441,9 @@ public final class HttpUpstreamClient implements UpstreamClient {
 						&& closedWhileIdle(e, context.getEndpointDetails())) {
 					continue;
 				}
+				if (e instanceof UnsolicitedBytes.Found && stale < MAX_STALE_RESENDS && !request.isCancelled()) {
+					continue; // nothing was sent on it: any request may take another connection
+				}
 				return Result.failed(classify(e), describe(e));
 			}
 		}
@@ -484,8 +494,16 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			}
 			endpoint.setSocketTimeout(timeout);
 			PROCESSOR.process(request, request.getEntity(), context);
-			ClassicHttpResponse response = endpoint.execute(LEASE_ID, request,
-					(req, connection, ctx) -> EXECUTOR.execute(req, connection, NO_SWITCHING, ctx), context);
+			ClassicHttpResponse response = endpoint.execute(LEASE_ID, request, (req, connection, ctx) -> {
+				if (connection instanceof ManagedHttpClientConnection managed) {
+					lease.connection = managed;
+					// the at-most-once pool's connections were just looked at the same way (PeekedConnections)
+					if (!(managed instanceof PeekedConnections.Peeked) && UnsolicitedBytes.waiting(managed.getSocket())) {
+						throw new UnsolicitedBytes.Found();
+					}
+				}
+				return EXECUTOR.execute(req, connection, NO_SWITCHING, ctx);
+			}, context);
 			if (REUSE.keepAlive(request, response, context)) {
 				lease.reusableFor(KEEP_ALIVE.getKeepAliveDuration(response, context));
 			}
@@ -556,7 +574,8 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		}
 		if (e instanceof ConnectTimeoutException || e instanceof ConnectException || e instanceof NoRouteToHostException
 				|| e instanceof UnknownHostException
-				|| e instanceof org.apache.hc.core5.http.ConnectionRequestTimeoutException) {
+				|| e instanceof org.apache.hc.core5.http.ConnectionRequestTimeoutException
+				|| e instanceof UnsolicitedBytes.Found) {
 			return Outcome.CONNECT_FAILURE;
 		}
 		if (e instanceof SocketTimeoutException || (e instanceof InterruptedIOException && !(e.getCause() instanceof IOException))) {

@@ -103,6 +103,10 @@ final class PeekedConnections {
 			this.delegate = delegate;
 		}
 
+		ManagedHttpClientConnection delegate() {
+			return delegate;
+		}
+
 		@Override
 		public boolean isStale() throws IOException {
 			if (!delegate.isOpen()) {

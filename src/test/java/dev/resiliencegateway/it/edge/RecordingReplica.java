@@ -211,10 +211,26 @@ final class RecordingReplica implements AutoCloseable {
 			case "switching" -> "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
 					+ smuggled;
 			case "crlf-header" -> "HTTP/1.1 200 OK\r\nX-Bad: a\rb\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			// well framed, then bytes no request asked for: more than the Content-Length (all of it, to a
+			// HEAD), a body after answers that have none, or bytes that come once the connection is idle
+			case "extra" -> "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "extra-204" -> "HTTP/1.1 204 No Content\r\n\r\n" + smuggled;
+			case "extra-304" -> "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n" + smuggled;
+			case "extra-late" -> "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
 			default -> "HTTP/1.1 404 Not Found\r\nContent-Length: 7\r\n\r\nunknown";
 		};
 		out.write(answer.getBytes(StandardCharsets.ISO_8859_1));
 		out.flush();
+		if (name.equals("extra-late")) {
+			try {
+				Thread.sleep(150); // long after the answer was relayed: the connection is back in the pool
+			}
+			catch (InterruptedException e) {
+				Thread.currentThread().interrupt();
+			}
+			out.write(smuggled.getBytes(StandardCharsets.ISO_8859_1));
+			out.flush();
+		}
 		// truncations close; the others keep the connection open, so reuse would leak their extra bytes
 		return !name.equals("short-body") && !name.equals("no-last-chunk");
 	}
