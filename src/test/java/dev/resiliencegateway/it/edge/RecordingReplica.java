@@ -214,6 +214,7 @@ final class RecordingReplica implements AutoCloseable {
 			// well framed, then bytes no request asked for: more than the Content-Length (all of it, to a
 			// HEAD), a body after answers that have none, or bytes that come once the connection is idle
 			case "extra" -> "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "extra-chunked" -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + smuggled;
 			case "extra-204" -> "HTTP/1.1 204 No Content\r\n\r\n" + smuggled;
 			case "extra-304" -> "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n" + smuggled;
 			case "extra-late" -> "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
