@@ -65,7 +65,10 @@ class BenchmarkSmokeTest {
 				});
 			assertThat(r.duplicatedPosts()).isZero();
 			assertThat(r.lostPosts()).isZero();
-			assertThat(r.attemptsPerRequest()).isBetween(1.0, 1.2);
+			// every request reaches a replica at least once, except a POST in flight at the crash: the crashed
+			// replica may have taken its bytes and died before its handler ran (one CI run in ~40: 399 of 400)
+			long failedPosts = r.samples().stream().filter(x -> x.post() && !RunResult.ok(x)).count();
+			assertThat(r.attemptsPerRequest()).isBetween((400.0 - failedPosts) / 400, 1.2);
 			assertThat(Benchmark.row(r)).startsWith("| resilience-gateway | ").contains(" | 100.00 | ");
 			Path chart = Files.createTempFile("chart", ".png");
 			Benchmark.chart(chart, "smoke", List.of(r));

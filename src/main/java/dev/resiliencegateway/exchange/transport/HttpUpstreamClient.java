@@ -200,18 +200,25 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		}
 
 		/**
-		 * Returns the connection: pooled when the response allowed it and the replica sent nothing beyond
-		 * it ({@link UnsolicitedBytes}), else closed.
+		 * Returns the connection: pooled when the response allowed it, the replica sent nothing beyond it
+		 * ({@link UnsolicitedBytes}) and it has not carried {@link #MAX_REQUESTS_PER_CONNECTION} requests,
+		 * else closed.
 		 */
 		void release() {
 			TimeValue k = keepAlive;
 			ManagedHttpClientConnection c = connection;
-			if (k == null || c != null && UnsolicitedBytes.buffered(c)) {
+			if (k == null || c != null && (UnsolicitedBytes.buffered(c) || UnsolicitedBytes.waiting(c.getSocket())
+					|| worn(c))) {
 				discard();
 			}
 			else if (ended.compareAndSet(false, true)) {
 				manager.release(endpoint, null, k);
 			}
+		}
+
+		private static boolean worn(ManagedHttpClientConnection c) {
+			EndpointDetails details = c.getEndpointDetails();
+			return details != null && details.getRequestCount() >= MAX_REQUESTS_PER_CONNECTION;
 		}
 
 		/** Closes the connection, never to be reused. */
@@ -306,6 +313,15 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		}
 
 	}
+
+	/**
+	 * Requests one upstream connection carries before it is closed: nginx's {@code keepalive_requests}
+	 * default. A bound, because a replica that sends bytes after its answer once the next request is on
+	 * its way leaves the connection one answer behind (no HTTP/1.1 proxy can tell those bytes from the
+	 * answer, {@link UnsolicitedBytes}), and then every request on it gets the one before's answer
+	 * until the connection closes.
+	 */
+	static final int MAX_REQUESTS_PER_CONNECTION = 1000;
 
 	/** Sends of a request without a body again after {@link #closedWhileIdle the keep-alive race}. */
 	static final int MAX_STALE_RESENDS = 2;

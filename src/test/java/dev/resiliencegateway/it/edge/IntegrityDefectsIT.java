@@ -108,6 +108,26 @@ class IntegrityDefectsIT extends EdgeIT {
 		}
 	}
 
+	/**
+	 * Bytes that arrive after the next request was sent cannot be told from its answer, and leave the
+	 * connection one answer behind for as long as it lives; so no upstream connection lives long.
+	 */
+	@Test
+	void anUpstreamConnectionCarriesAtMostAThousandRequests() throws Exception {
+		REPLICA.resetMostOnOneConnection();
+		for (int c = 0; c < 21; c++) {
+			try (RawClient client = new RawClient(port)) {
+				for (int i = 0; i < 100; i++) {
+					client.send("GET /worn-" + (c * 100 + i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+					assertThat(client.read().status()).isEqualTo(200);
+				}
+			}
+		}
+		// one after another, the pool hands out the connection last returned: without the bound, one
+		// connection would have carried all 2,100 requests
+		assertThat(REPLICA.mostOnOneConnection()).isBetween(1, 1000);
+	}
+
 	@Test
 	void replicaObsFoldIsUnfoldedOrRefused() throws Exception {
 		try (RawClient client = new RawClient(port)) {

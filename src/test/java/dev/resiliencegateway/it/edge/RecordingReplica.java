@@ -66,6 +66,9 @@ final class RecordingReplica implements AutoCloseable {
 
 	private volatile boolean closed;
 
+	/** The most requests received on one connection since {@link #resetMostOnOneConnection}. */
+	private final java.util.concurrent.atomic.AtomicInteger mostOnOneConnection = new java.util.concurrent.atomic.AtomicInteger();
+
 	RecordingReplica() throws IOException {
 		server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
 		daemon("recording-replica", this::acceptLoop);
@@ -96,10 +99,23 @@ final class RecordingReplica implements AutoCloseable {
 		return received.size();
 	}
 
+	/** The most requests any connection carried since the last reset (connections open then count from 0 too). */
+	int mostOnOneConnection() {
+		return mostOnOneConnection.get();
+	}
+
+	void resetMostOnOneConnection() {
+		mostOnOneConnection.set(0);
+		epoch.incrementAndGet();
+	}
+
+	private final java.util.concurrent.atomic.AtomicInteger epoch = new java.util.concurrent.atomic.AtomicInteger();
+
 	private void acceptLoop() {
 		while (!closed) {
 			try {
 				Socket s = server.accept();
+				s.setTcpNoDelay(true); // answers go out in several writes: no Nagle wait between them
 				open.add(s);
 				daemon("recording-replica-conn", () -> serve(s));
 			}
@@ -114,11 +130,18 @@ final class RecordingReplica implements AutoCloseable {
 			socket.setSoTimeout(30_000);
 			InputStream in = socket.getInputStream();
 			OutputStream out = socket.getOutputStream();
+			int seenEpoch = epoch.get();
+			int carried = 0;
 			while (true) {
 				String head = readHead(in);
 				if (head == null) {
 					return;
 				}
+				if (seenEpoch != epoch.get()) {
+					seenEpoch = epoch.get();
+					carried = 0;
+				}
+				mostOnOneConnection.accumulateAndGet(++carried, Math::max);
 				ByteArrayOutputStream body = new ByteArrayOutputStream();
 				boolean complete = readBody(head, in, body);
 				Received r = new Received(head, body.toByteArray(), complete);
