@@ -442,6 +442,15 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		if (c.tls() != null) {
 			context.setAttribute(TLS_ATTRIBUTE, c.tls());
 		}
+		context.setRoute(c.target().route());
+		try {
+			// once, not per send: a request sent again on another connection (the keep-alive race, a
+			// connection with unsolicited bytes) goes out with the fields it was first given, none added twice
+			PROCESSOR.process(request, request.getEntity(), context);
+		}
+		catch (IOException | HttpException | RuntimeException e) {
+			return Result.failed(classify(e), describe(e));
+		}
 		for (int stale = 0;; stale++) {
 			try {
 				HttpResponse answer = send(atMostOnce ? checkedConnections : connections, c, context);
@@ -509,7 +518,6 @@ public final class HttpUpstreamClient implements UpstreamClient {
 				manager.connect(endpoint, null, context);
 			}
 			endpoint.setSocketTimeout(timeout);
-			PROCESSOR.process(request, request.getEntity(), context);
 			ClassicHttpResponse response = endpoint.execute(LEASE_ID, request, (req, connection, ctx) -> {
 				if (connection instanceof ManagedHttpClientConnection managed) {
 					lease.connection = managed;
