@@ -207,8 +207,9 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		void release() {
 			TimeValue k = keepAlive;
 			ManagedHttpClientConnection c = connection;
-			if (k == null || c != null && (UnsolicitedBytes.buffered(c) || UnsolicitedBytes.waiting(c.getSocket())
-					|| worn(c))) {
+			// only HttpClient's buffer here: bytes in the socket stay there until the connection's next
+			// lease, which looks at the socket before anything is sent on it
+			if (k == null || c != null && (UnsolicitedBytes.buffered(c) || worn(c))) {
 				discard();
 			}
 			else if (ended.compareAndSet(false, true)) {
