@@ -77,6 +77,7 @@ import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
 import dev.resiliencegateway.config.GatewayConfig.UpstreamSettings;
+import dev.resiliencegateway.edge.EdgeRules;
 import dev.resiliencegateway.outcome.Outcome;
 import dev.resiliencegateway.pool.Replica;
 
@@ -361,9 +362,12 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	private static PoolingHttpClientConnectionManager connectionManager(UpstreamSettings settings,
 			TimeValue validateAfterInactivity, boolean peeked) {
 		// a response head line or field count beyond these fails the attempt (502); the total size
-		// is checked after parsing (ResponseFraming), below Tomcat's buffer for relaying it
+		// is checked after parsing (ResponseFraming), below Tomcat's buffer for relaying it; status and
+		// field lines are read the strict way (StrictResponseHeads)
+		Http1Config http1 = Http1Config.custom().setMaxLineLength(64 * 1024).setMaxHeaderCount(200).build();
 		HttpConnectionFactory<ManagedHttpClientConnection> factory = ManagedHttpClientConnectionFactory.builder()
-			.http1Config(Http1Config.custom().setMaxLineLength(64 * 1024).setMaxHeaderCount(200).build())
+			.http1Config(http1)
+			.responseParserFactory(StrictResponseHeads.parsers(http1))
 			.build();
 		return (peeked ? PeekedConnections.builder() : PoolingHttpClientConnectionManagerBuilder.create())
 			.setMaxConnTotal(settings.maxConnections())
@@ -609,9 +613,13 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		return Outcome.RESET;
 	}
 
+	/**
+	 * The failure as the problem's detail and the log show it: a parse error quotes the replica's line,
+	 * which may be 64 KB long or hold control characters, so at most 160 printable characters of it.
+	 */
 	private static String describe(Throwable e) {
 		String msg = e.getMessage();
-		return e.getClass().getSimpleName() + (msg == null ? "" : ": " + msg);
+		return e.getClass().getSimpleName() + (msg == null ? "" : ": " + EdgeRules.printable(msg, 160));
 	}
 
 	/** Where {@link #execute} leaves the attempt's {@link UpstreamTls} for {@link PerPoolTls}. */

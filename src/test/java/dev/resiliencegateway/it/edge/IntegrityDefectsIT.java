@@ -45,7 +45,9 @@ class IntegrityDefectsIT extends EdgeIT {
 	static Stream<Arguments> invalidReplicaFraming() {
 		return Stream.of("cl-plus", "cl-minus", "cl-hex", "cl-space", "cl-empty", "cl-list", "cl-dup", "cl-dup-same", "cl-te",
 				"te-gzip", "te-chunked-gzip", "te-twice", "te-space", "bad-chunk", "big-header", "many-headers", "switching",
-				"crlf-header")
+				"crlf-header", "status-no-space", "status-lower-case", "status-icy", "status-four-digits", "status-signed",
+				"status-two-digits", "status-long", "status-600", "status-999", "status-http09", "lead-space-cl", "lead-tab-te", "name-space",
+				"name-separator", "name-empty")
 			.map(Arguments::of);
 	}
 
@@ -62,7 +64,8 @@ class IntegrityDefectsIT extends EdgeIT {
 			}
 			else {
 				assertThat(r.status()).as("%s", r).isEqualTo(502);
-				assertThat(r.bodyText()).contains("\"status\":502").doesNotContain("SMUGGLED");
+				// the detail quotes at most a short, printable part of what the replica sent
+				assertThat(r.bodyText()).contains("\"status\":502").doesNotContain("SMUGGLED").hasSizeLessThan(700);
 			}
 		}
 		// the next requests, on whatever pooled connection, get their own answers

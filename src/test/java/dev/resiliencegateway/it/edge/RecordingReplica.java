@@ -236,6 +236,25 @@ final class RecordingReplica implements AutoCloseable {
 			case "crlf-header" -> "HTTP/1.1 200 OK\r\nX-Bad: a\rb\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
 			// well framed, then bytes no request asked for: more than the Content-Length (all of it, to a
 			// HEAD), a body after answers that have none, or bytes that come once the connection is idle
+			// status lines HttpClient's lenient parser skipped as garbage, waiting for a valid one until the timeout
+			case "status-no-space" -> "HTTP/1.1 200OK\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "status-lower-case" -> "http/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "status-icy" -> "ICY 200 OK\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "status-four-digits" -> "HTTP/1.1 2000 OK\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "status-signed" -> "HTTP/1.1 +200 OK\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "status-two-digits" -> "HTTP/1.1 20 OK\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			// status lines it read and relayed
+			case "status-long" -> "HTTP/1.1 20x " + "x".repeat(60_000) + "\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "status-600" -> "HTTP/1.1 600 Beyond\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "status-999" -> "HTTP/1.1 999 Beyond\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "status-http09" -> "HTTP/0.9 200 OK\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			// a whitespace-led line right after the status line (RFC 9112 section 2.2: refuse or ignore it) was a field
+			case "lead-space-cl" -> "HTTP/1.1 200 OK\r\n Content-Length: 3\r\n\r\nabc" + smuggled;
+			case "lead-tab-te" -> "HTTP/1.1 200 OK\r\n\tTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + smuggled;
+			// field names that are not tokens were relayed to clients as they came
+			case "name-space" -> "HTTP/1.1 200 OK\r\nX A: b\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "name-separator" -> "HTTP/1.1 200 OK\r\nX(A): b\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
+			case "name-empty" -> "HTTP/1.1 200 OK\r\n: b\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
 			case "extra" -> "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc" + smuggled;
 			case "extra-chunked" -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n" + smuggled;
 			case "extra-204" -> "HTTP/1.1 204 No Content\r\n\r\n" + smuggled;
