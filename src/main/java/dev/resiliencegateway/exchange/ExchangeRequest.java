@@ -63,11 +63,17 @@ final class ExchangeRequest implements RequestEnd {
 
 	String lastDetail;
 
-	/** The answer is being relayed: the relay ends the request (bulkhead, metrics). */
-	boolean relayed;
-
 	/** The answer handed to Spring MVC to write, once there is one. */
 	RelayedResponse relayedResponse;
+
+	/**
+	 * The answer is being relayed: the relay ends the request (bulkhead, metrics). Read from the
+	 * relayed answer itself rather than kept as a flag set before it exists, so a relay that fails
+	 * before its answer is built leaves the request for the exchange to end.
+	 */
+	boolean relayed() {
+		return relayedResponse != null;
+	}
 
 	volatile boolean clientGone;
 

@@ -220,7 +220,7 @@ public final class ResilientExchange {
 				finally {
 					endRideThroughSlot(exchange);
 				}
-				if (ticket != null && !exchange.relayed) {
+				if (ticket != null && !exchange.relayed()) {
 					if (exchange.maybeSent) {
 						int status = response.statusCode().value();
 						ticket.unknown(status == 504 ? 504 : 502, exchange.lastDetail == null
@@ -231,7 +231,7 @@ public final class ResilientExchange {
 					}
 				}
 			}
-			if (exchange == null || !exchange.relayed) {
+			if (exchange == null || !exchange.relayed()) {
 				// the route's own outcome; a fallback that replaces it is counted apart
 				route.answered(response.statusCode().value(), start);
 				if (exchange != null || body == null) {
@@ -242,7 +242,7 @@ public final class ResilientExchange {
 			return response;
 		}
 		finally {
-			if (exchange == null || !exchange.relayed) {
+			if (exchange == null || !exchange.relayed()) {
 				route.bulkhead.onComplete(); // else the relay releases it once the body is streamed
 				if (ticket != null && !ticket.ended()) {
 					// an unexpected failure: keep the key unless nothing can have reached a replica
@@ -308,7 +308,6 @@ public final class ResilientExchange {
 			RetryDecision decision = route.rule.decide(ended, r.forRule(), ticker.nanos(), () -> retryBudget(route),
 					ThreadLocalRandom.current());
 			if (decision instanceof RetryDecision.Relay) {
-				r.relayed = true;
 				return relay.relay(done, r);
 			}
 			result.abort();

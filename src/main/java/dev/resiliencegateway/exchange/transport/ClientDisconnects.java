@@ -1,7 +1,6 @@
 package dev.resiliencegateway.exchange.transport;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.nio.channels.ClosedSelectorException;
@@ -133,7 +132,7 @@ public final class ClientDisconnects implements AutoCloseable {
 				for (SelectionKey key : ready) {
 					Watch w = (Watch) key.attachment();
 					key.cancel(); // gone, or bytes we cannot look past: either way the watch ends here
-					if (!w.done && available(w.channel) <= 0) {
+					if (!w.done && UnsolicitedBytes.available(w.channel.socket()) <= 0) {
 						w.gone();
 					}
 				}
@@ -166,19 +165,6 @@ public final class ClientDisconnects implements AutoCloseable {
 		}
 		catch (java.nio.channels.IllegalBlockingModeException | java.nio.channels.CancelledKeyException e) {
 			return false; // not ours to watch after all
-		}
-	}
-
-	/** Bytes readable without blocking; 0 at end of stream, -1 when the socket is broken or closed. */
-	private static int available(SocketChannel channel) {
-		try {
-			// the socket adaptor's stream asks the kernel (FIONREAD) without reading; never closed here,
-			// since closing it would close Tomcat's socket
-			InputStream in = channel.socket().getInputStream();
-			return in.available();
-		}
-		catch (IOException e) {
-			return -1;
 		}
 	}
 

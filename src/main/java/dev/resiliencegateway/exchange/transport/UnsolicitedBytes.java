@@ -64,14 +64,20 @@ final class UnsolicitedBytes {
 	 * without reading or waiting (FIONREAD). For TLS, the bytes already decrypted.
 	 */
 	static boolean waiting(Socket socket) {
-		if (socket == null) {
-			return false;
-		}
+		return socket != null && available(socket) != 0;
+	}
+
+	/**
+	 * Bytes readable from {@code socket} without blocking (FIONREAD: nothing is read, nothing waited
+	 * for); 0 at end of stream, -1 when the socket is broken or closed. Its stream is never closed
+	 * here: that would close the socket (Tomcat's, for {@link ClientDisconnects}).
+	 */
+	static int available(Socket socket) {
 		try {
-			return socket.getInputStream().available() > 0;
+			return socket.getInputStream().available();
 		}
 		catch (IOException e) {
-			return true;
+			return -1;
 		}
 	}
 
