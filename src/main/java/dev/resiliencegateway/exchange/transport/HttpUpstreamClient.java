@@ -57,7 +57,6 @@ import org.apache.hc.core5.http.io.HttpResponseInformationCallback;
 import org.apache.hc.core5.http.ProtocolException;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.config.Http1Config;
-import org.apache.hc.core5.http.impl.io.HttpRequestExecutor;
 import org.apache.hc.core5.http.io.EofSensorInputStream;
 import org.apache.hc.core5.http.io.HttpConnectionFactory;
 import org.apache.hc.core5.http.io.EofSensorWatcher;
@@ -531,9 +530,10 @@ public final class HttpUpstreamClient implements UpstreamClient {
 						throw new UnsolicitedBytes.Found();
 					}
 				}
-				return EXECUTOR.execute(req, connection, NO_SWITCHING, ctx);
+				return UpstreamExecutor.execute(req, connection, NO_SWITCHING, ctx);
 			}, context);
-			if (REUSE.keepAlive(request, response, context)) {
+			// an answer that came before the whole body was sent leaves the replica waiting for the rest
+			if (context.getAttribute(UpstreamExecutor.BODY_CUT) == null && REUSE.keepAlive(request, response, context)) {
 				lease.reusableFor(KEEP_ALIVE.getKeepAliveDuration(response, context));
 			}
 			return new HttpResponse(response, request, lease);
@@ -549,8 +549,6 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	/** HttpClient's request interceptors for this configuration, in its order (its builder's defaults). */
 	private static final HttpProcessor PROCESSOR = new DefaultHttpProcessor(new RequestTargetHost(),
 			new RequestValidateTrace(), new RequestContent(), new RequestClientConnControl());
-
-	private static final HttpRequestExecutor EXECUTOR = new HttpRequestExecutor(DefaultClientConnectionReuseStrategy.INSTANCE);
 
 	/**
 	 * A 1xx answer other than 100 Continue is passed over, except 101 Switching Protocols: the gateway

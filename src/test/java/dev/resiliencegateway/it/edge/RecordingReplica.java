@@ -142,6 +142,14 @@ final class RecordingReplica implements AutoCloseable {
 					carried = 0;
 				}
 				mostOnOneConnection.accumulateAndGet(++carried, Math::max);
+				if (head.contains(" /refuse-early/")) {
+					// refuses the upload as soon as it has the head, and closes with the body unread (a reset)
+					received.add(new Received(head, new byte[0], false));
+					out.write("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 9\r\nConnection: close\r\n\r\ntoo large"
+						.getBytes(StandardCharsets.ISO_8859_1));
+					out.flush();
+					return;
+				}
 				ByteArrayOutputStream body = new ByteArrayOutputStream();
 				boolean complete = readBody(head, in, body);
 				Received r = new Received(head, body.toByteArray(), complete);
