@@ -73,8 +73,7 @@ final class StrictResponseHeads extends BasicLineParser {
 
 	/** RFC 9110 section 5.6.2: the characters of a token. */
 	static boolean tchar(char c) {
-		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c < 0x7f && c > 0x20
-				&& "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
+		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
 	}
 
 }
