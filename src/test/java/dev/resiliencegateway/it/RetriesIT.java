@@ -53,7 +53,7 @@ class RetriesIT extends GatewayIT {
 			if (fault == Mode.RESET) {
 				// a reset on a reused keep-alive connection cannot be told from the replica closing it while
 				// idle, so the client sends a bodyless GET once more on a fresh connection to the same replica
-				// (HttpUpstreamClient.closedWhileIdle) before the exchange counts an attempt: drop such repeats
+				// (UpstreamFailures.closedWhileIdle) before the exchange counts an attempt: drop such repeats
 				List<String> distinct = new ArrayList<>();
 				for (String replica : path) {
 					if (distinct.isEmpty() || !distinct.get(distinct.size() - 1).equals(replica)) {

@@ -3,29 +3,13 @@ package dev.resiliencegateway.exchange.transport;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
-import java.net.URI;
-import java.net.UnknownHostException;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BiConsumer;
 import java.util.function.Function;
 
-import javax.net.ssl.SSLSocket;
-
-import org.apache.hc.client5.http.ConnectTimeoutException;
-import org.apache.hc.client5.http.HttpRoute;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.impl.DefaultClientConnectionReuseStrategy;
 import org.apache.hc.client5.http.impl.DefaultConnectionKeepAliveStrategy;
@@ -39,44 +23,27 @@ import org.apache.hc.client5.http.io.LeaseRequest;
 import org.apache.hc.client5.http.protocol.HttpClientContext;
 import org.apache.hc.client5.http.protocol.RequestClientConnControl;
 import org.apache.hc.client5.http.protocol.RequestValidateTrace;
-import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
-import org.apache.hc.client5.http.ssl.HostnameVerificationPolicy;
-import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
-import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
-import org.apache.hc.core5.concurrent.Cancellable;
-import org.apache.hc.core5.concurrent.CancellableDependency;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import org.apache.hc.core5.http.ContentType;
-import org.apache.hc.core5.http.EndpointDetails;
-import org.apache.hc.core5.http.Header;
-import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpException;
-import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.io.HttpResponseInformationCallback;
 import org.apache.hc.core5.http.ProtocolException;
-import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.config.Http1Config;
-import org.apache.hc.core5.http.io.EofSensorInputStream;
 import org.apache.hc.core5.http.io.HttpConnectionFactory;
-import org.apache.hc.core5.http.io.EofSensorWatcher;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.io.entity.InputStreamEntity;
-import org.apache.hc.core5.http.message.BasicClassicHttpRequest;
 import org.apache.hc.core5.http.protocol.DefaultHttpProcessor;
-import org.apache.hc.core5.http.protocol.HttpContext;
 import org.apache.hc.core5.http.protocol.HttpProcessor;
 import org.apache.hc.core5.http.protocol.RequestContent;
 import org.apache.hc.core5.http.protocol.RequestTargetHost;
 import org.apache.hc.core5.io.CloseMode;
-import org.apache.hc.core5.net.URIAuthority;
 import org.apache.hc.core5.pool.PoolConcurrencyPolicy;
 import org.apache.hc.core5.pool.PoolReusePolicy;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
 import dev.resiliencegateway.config.GatewayConfig.UpstreamSettings;
-import dev.resiliencegateway.edge.EdgeRules;
 import dev.resiliencegateway.outcome.Outcome;
 import dev.resiliencegateway.pool.Replica;
 
@@ -91,226 +58,12 @@ import dev.resiliencegateway.pool.Replica;
 public final class HttpUpstreamClient implements UpstreamClient {
 
 	/** A prepared request for one replica. */
-	private record HttpCall(Replica replica, Endpoint target, UpstreamRequest request, UpstreamTls tls, Timeout timeout)
+	private record HttpCall(Replica replica, ReplicaEndpoint target, UpstreamRequest request, UpstreamTls tls, Timeout timeout)
 			implements Call {
 
 		@Override
 		public void cancel() {
 			request.cancel();
-		}
-
-	}
-
-	/** Where a replica's requests go: its host, HttpClient's route to it, and the path it is mounted at. */
-	private record Endpoint(HttpHost host, URIAuthority authority, HttpRoute route, String pathPrefix) {
-
-		/**
-		 * Endpoints by replica address, built once rather than per attempt (HttpClient's host and authority
-		 * types lower-case the host name when made: 1 % of the CPU per request). Bounded: replicas come and
-		 * go with discovery, so past this many addresses the map starts again.
-		 */
-		private static final int MAX_CACHED = 4096;
-
-		private static final Map<URI, Endpoint> CACHE = new ConcurrentHashMap<>();
-
-		static Endpoint of(URI replica) {
-			Endpoint e = CACHE.get(replica);
-			if (e == null) {
-				if (CACHE.size() >= MAX_CACHED) {
-					CACHE.clear();
-				}
-				e = build(replica);
-				CACHE.put(replica, e);
-			}
-			return e;
-		}
-
-		private static Endpoint build(URI replica) {
-			boolean tls = "https".equalsIgnoreCase(replica.getScheme());
-			int port = replica.getPort() > 0 ? replica.getPort() : tls ? 443 : 80;
-			HttpHost host = new HttpHost(tls ? "https" : "http", replica.getHost(), port);
-			String prefix = replica.getRawPath() == null || replica.getRawPath().equals("/") ? "" : replica.getRawPath();
-			return new Endpoint(host, new URIAuthority(host), new HttpRoute(host, null, tls), prefix);
-		}
-
-	}
-
-	/**
-	 * A request to one replica that can be cancelled while it waits for a connection, connects, sends
-	 * or waits for the answer (the hedge's loser, a client that left): what HttpClient's
-	 * {@code HttpUriRequestBase} does, without parsing a {@code java.net.URI} per attempt.
-	 */
-	private static final class UpstreamRequest extends BasicClassicHttpRequest implements CancellableDependency {
-
-		private final AtomicReference<Cancellable> dependency = new AtomicReference<>();
-
-		private volatile boolean cancelled;
-
-		UpstreamRequest(String method, Endpoint to, String path) {
-			super(method, to.host().getSchemeName(), to.authority(), path);
-		}
-
-		@Override
-		public void setDependency(Cancellable cancellable) {
-			dependency.set(cancellable);
-			if (cancelled) {
-				cancel();
-			}
-		}
-
-		@Override
-		public boolean cancel() {
-			cancelled = true;
-			Cancellable c = dependency.getAndSet(null);
-			return c == null || c.cancel();
-		}
-
-		@Override
-		public boolean isCancelled() {
-			return cancelled;
-		}
-
-	}
-
-	/**
-	 * One attempt's leased connection: back to the pool once the body was read to its end (when the
-	 * response allows reuse), closed in every other case: a body abandoned or cut off, an attempt
-	 * aborted or cancelled.
-	 */
-	private static final class Lease implements EofSensorWatcher {
-
-		private final PoolingHttpClientConnectionManager manager;
-
-		private final ConnectionEndpoint endpoint;
-
-		private final AtomicBoolean ended = new AtomicBoolean();
-
-		private volatile TimeValue keepAlive; // null: the connection may not be reused
-
-		/** The connection the request went out on, once known. */
-		private volatile ManagedHttpClientConnection connection;
-
-		Lease(PoolingHttpClientConnectionManager manager, ConnectionEndpoint endpoint) {
-			this.manager = manager;
-			this.endpoint = endpoint;
-		}
-
-		void reusableFor(TimeValue keepAlive) {
-			this.keepAlive = keepAlive;
-		}
-
-		/**
-		 * Returns the connection: pooled when the response allowed it, the replica sent nothing beyond it
-		 * ({@link UnsolicitedBytes}) and it has not carried {@link #MAX_REQUESTS_PER_CONNECTION} requests,
-		 * else closed.
-		 */
-		void release() {
-			TimeValue k = keepAlive;
-			ManagedHttpClientConnection c = connection;
-			// only HttpClient's buffer here: bytes in the socket stay there until the connection's next
-			// lease, which looks at the socket before anything is sent on it
-			if (k == null || c != null && (UnsolicitedBytes.buffered(c) || worn(c))) {
-				discard();
-			}
-			else if (ended.compareAndSet(false, true)) {
-				manager.release(endpoint, null, k);
-			}
-		}
-
-		private static boolean worn(ManagedHttpClientConnection c) {
-			EndpointDetails details = c.getEndpointDetails();
-			return details != null && details.getRequestCount() >= MAX_REQUESTS_PER_CONNECTION;
-		}
-
-		/** Closes the connection, never to be reused. */
-		void discard() {
-			if (ended.compareAndSet(false, true)) {
-				endpoint.close(CloseMode.IMMEDIATE);
-				manager.release(endpoint, null, TimeValue.ZERO_MILLISECONDS);
-			}
-		}
-
-		@Override
-		public boolean eofDetected(InputStream wrapped) throws IOException {
-			try {
-				wrapped.close(); // a chunked body's trailers
-				release();
-			}
-			catch (IOException | RuntimeException e) {
-				discard();
-				throw e;
-			}
-			return false;
-		}
-
-		@Override
-		public boolean streamClosed(InputStream wrapped) {
-			discard(); // closed before its end: the rest is never read into a pooled connection
-			return false;
-		}
-
-		@Override
-		public boolean streamAbort(InputStream wrapped) {
-			discard();
-			return false;
-		}
-
-	}
-
-	private static final class HttpResponse implements Response {
-
-		private final ClassicHttpResponse response;
-
-		private final UpstreamRequest request;
-
-		private final Lease lease;
-
-		private final InputStream body;
-
-		HttpResponse(ClassicHttpResponse response, UpstreamRequest request, Lease lease) throws IOException {
-			this.response = response;
-			this.request = request;
-			this.lease = lease;
-			HttpEntity entity = response.getEntity();
-			this.body = entity == null ? null : new EofSensorInputStream(entity.getContent(), lease);
-			if (body == null) {
-				lease.release(); // nothing to read: the connection is free now
-			}
-		}
-
-		@Override
-		public int status() {
-			return response.getCode();
-		}
-
-		@Override
-		public String header(String name) {
-			Header h = response.getFirstHeader(name);
-			return h == null ? null : h.getValue();
-		}
-
-		@Override
-		public void forEachHeader(BiConsumer<String, String> action) {
-			for (Header h : response.getHeaders()) {
-				action.accept(h.getName(), h.getValue());
-			}
-		}
-
-		@Override
-		public InputStream body() {
-			return body;
-		}
-
-		@Override
-		public void release() {
-			// after the body's end the lease was released by the stream; before it, the connection closes
-			lease.discard();
-		}
-
-		@Override
-		public void abort() {
-			request.cancel();
-			lease.discard();
 		}
 
 	}
@@ -324,7 +77,7 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	 */
 	static final int MAX_REQUESTS_PER_CONNECTION = 1000;
 
-	/** Sends of a request without a body again after {@link #closedWhileIdle the keep-alive race}. */
+	/** Sends of a request without a body again after {@link UpstreamFailures#closedWhileIdle the keep-alive race}. */
 	static final int MAX_STALE_RESENDS = 2;
 
 	private final int maxResponseHeaderSize;
@@ -403,7 +156,7 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		if (!validTarget(target)) {
 			return null;
 		}
-		Endpoint to = Endpoint.of(replica.uri());
+		ReplicaEndpoint to = ReplicaEndpoint.of(replica.uri());
 		UpstreamRequest request = new UpstreamRequest(method, to, to.pathPrefix() + target);
 		for (int i = 0; i < headers.size(); i += 2) {
 			request.addHeader(headers.get(i), headers.get(i + 1));
@@ -444,7 +197,7 @@ public final class HttpUpstreamClient implements UpstreamClient {
 		UpstreamRequest request = c.request();
 		HttpClientContext context = HttpClientContext.create();
 		if (c.tls() != null) {
-			context.setAttribute(TLS_ATTRIBUTE, c.tls());
+			context.setAttribute(PerPoolTls.ATTRIBUTE, c.tls());
 		}
 		context.setRoute(c.target().route());
 		try {
@@ -453,12 +206,12 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			PROCESSOR.process(request, request.getEntity(), context);
 		}
 		catch (IOException | HttpException | RuntimeException e) {
-			return Result.failed(classify(e), describe(e));
+			return Result.failed(UpstreamFailures.classify(e), UpstreamFailures.describe(e));
 		}
 		for (int stale = 0;; stale++) {
 			try {
-				HttpResponse answer = send(atMostOnce ? checkedConnections : connections, c, context);
-				String invalid = ResponseFraming.violation(answer.response, maxResponseHeaderSize);
+				UpstreamResponse answer = send(atMostOnce ? checkedConnections : connections, c, context);
+				String invalid = ResponseFraming.violation(answer.response(), maxResponseHeaderSize);
 				if (invalid != null) {
 					answer.abort();
 					return Result.failed(Outcome.RESET, "invalid response: " + invalid);
@@ -467,13 +220,13 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			}
 			catch (IOException | HttpException | RuntimeException e) {
 				if (!atMostOnce && stale < MAX_STALE_RESENDS && request.getEntity() == null && !request.isCancelled()
-						&& closedWhileIdle(e, context.getEndpointDetails())) {
+						&& UpstreamFailures.closedWhileIdle(e, context.getEndpointDetails())) {
 					continue;
 				}
 				if (e instanceof UnsolicitedBytes.Found && stale < MAX_STALE_RESENDS && !request.isCancelled()) {
 					continue; // nothing was sent on it: any request may take another connection
 				}
-				return Result.failed(classify(e), describe(e));
+				return Result.failed(UpstreamFailures.classify(e), UpstreamFailures.describe(e));
 			}
 		}
 	}
@@ -486,7 +239,7 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	 * the gateway's CPU per request (docs/performance.md). The request interceptors are the ones the
 	 * full client ran for this configuration, in its order, so replicas see the same bytes.
 	 */
-	private HttpResponse send(PoolingHttpClientConnectionManager manager, HttpCall call, HttpClientContext context)
+	private UpstreamResponse send(PoolingHttpClientConnectionManager manager, HttpCall call, HttpClientContext context)
 			throws IOException, HttpException {
 		UpstreamRequest request = call.request();
 		Timeout timeout = call.timeout();
@@ -508,7 +261,7 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			}
 			throw new InterruptedIOException("Request aborted");
 		}
-		Lease lease = new Lease(manager, endpoint);
+		UpstreamLease lease = new UpstreamLease(manager, endpoint);
 		request.setDependency(() -> {
 			lease.discard();
 			return true;
@@ -524,7 +277,7 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			endpoint.setSocketTimeout(timeout);
 			ClassicHttpResponse response = endpoint.execute(LEASE_ID, request, (req, connection, ctx) -> {
 				if (connection instanceof ManagedHttpClientConnection managed) {
-					lease.connection = managed;
+					lease.connectedTo(managed);
 					// the at-most-once pool's connections were just looked at the same way (PeekedConnections)
 					if (!(managed instanceof PeekedConnections.Peeked) && UnsolicitedBytes.waiting(managed.getSocket())) {
 						throw new UnsolicitedBytes.Found();
@@ -536,7 +289,7 @@ public final class HttpUpstreamClient implements UpstreamClient {
 			if (context.getAttribute(UpstreamExecutor.BODY_CUT) == null && REUSE.keepAlive(request, response, context)) {
 				lease.reusableFor(KEEP_ALIVE.getKeepAliveDuration(response, context));
 			}
-			return new HttpResponse(response, request, lease);
+			return new UpstreamResponse(response, request, lease);
 		}
 		catch (IOException | HttpException | RuntimeException e) {
 			lease.discard();
@@ -564,90 +317,6 @@ public final class HttpUpstreamClient implements UpstreamClient {
 	private static final DefaultClientConnectionReuseStrategy REUSE = DefaultClientConnectionReuseStrategy.INSTANCE;
 
 	private static final DefaultConnectionKeepAliveStrategy KEEP_ALIVE = DefaultConnectionKeepAliveStrategy.INSTANCE;
-
-	/**
-	 * Whether a failure is the keep-alive race rather than the replica failing: the request went out
-	 * on a connection that had already carried a response, and the connection was closed or reset
-	 * before a byte of the answer came back. A server may close an idle keep-alive connection at any
-	 * time (RFC 9112 section 9.3.1; the JDK's HttpServer closes idle connections beyond 200 at once,
-	 * others after their keep-alive timeout or request count), and a request sent as the close is in
-	 * flight meets it. Such a failure says nothing about the replica, so a request without a body
-	 * that may be repeated is sent again, on the next pooled or a new connection, and nothing is
-	 * recorded against the replica. HttpClient's own retry strategy cannot tell a reused connection
-	 * from a new one, and the exchange's retries would count the failure and move to another replica.
-	 */
-	static boolean closedWhileIdle(Throwable e, EndpointDetails connection) {
-		if (connection == null || connection.getRequestCount() < 2
-				|| connection.getResponseCount() >= connection.getRequestCount()) {
-			return false;
-		}
-		if (e instanceof NoHttpResponseException) {
-			return true;
-		}
-		String message = e.getMessage();
-		return e instanceof SocketException && !(e instanceof ConnectException) && message != null
-				&& (message.contains("reset") || message.contains("Broken pipe"));
-	}
-
-	/**
-	 * Maps a failure of the upstream hop to an outcome; connect failures are only those where nothing
-	 * was sent. A failed TLS handshake (an untrusted certificate, a name that does not match) comes
-	 * before any byte of the request too. (A client certificate the replica refuses shows only after
-	 * the request went out, in TLS 1.3: a reset.)
-	 */
-	static Outcome classify(Throwable e) {
-		if (e instanceof javax.net.ssl.SSLHandshakeException || e instanceof javax.net.ssl.SSLPeerUnverifiedException) {
-			return Outcome.TLS_FAILURE;
-		}
-		if (e instanceof ConnectTimeoutException || e instanceof ConnectException || e instanceof NoRouteToHostException
-				|| e instanceof UnknownHostException
-				|| e instanceof org.apache.hc.core5.http.ConnectionRequestTimeoutException
-				|| e instanceof UnsolicitedBytes.Found) {
-			return Outcome.CONNECT_FAILURE;
-		}
-		if (e instanceof SocketTimeoutException || (e instanceof InterruptedIOException && !(e.getCause() instanceof IOException))) {
-			return Outcome.TIMEOUT;
-		}
-		return Outcome.RESET;
-	}
-
-	/**
-	 * The failure as the problem's detail and the log show it: a parse error quotes the replica's line,
-	 * which may be 64 KB long or hold control characters, so at most 160 printable characters of it.
-	 */
-	private static String describe(Throwable e) {
-		String msg = e.getMessage();
-		return e.getClass().getSimpleName() + (msg == null ? "" : ": " + EdgeRules.printable(msg, 160));
-	}
-
-	/** Where {@link #execute} leaves the attempt's {@link UpstreamTls} for {@link PerPoolTls}. */
-	private static final String TLS_ATTRIBUTE = "resilience.gateway.upstream-tls";
-
-	/**
-	 * The TLS handshake of a new connection, with the settings of the pool whose request opens it:
-	 * HttpClient takes one TLS strategy per connection manager, the gateway has one manager for every
-	 * pool. (A pooled connection is keyed by host and port: two pools that name the same replica
-	 * address with different TLS settings would share connections.)
-	 */
-	private static final class PerPoolTls implements TlsSocketStrategy {
-
-		private final TlsSocketStrategy standard = DefaultClientTlsStrategy.createDefault();
-
-		private final Map<UpstreamTls, TlsSocketStrategy> strategies = new ConcurrentHashMap<>();
-
-		@Override
-		public SSLSocket upgrade(Socket socket, String target, int port, Object attachment, HttpContext context)
-				throws IOException {
-			Object tls = context == null ? null : context.getAttribute(TLS_ATTRIBUTE);
-			TlsSocketStrategy strategy = tls instanceof UpstreamTls t ? strategies.computeIfAbsent(t,
-					k -> k.verifyHostname() ? new DefaultClientTlsStrategy(k.context())
-							: new DefaultClientTlsStrategy(k.context(), HostnameVerificationPolicy.CLIENT,
-									NoopHostnameVerifier.INSTANCE))
-					: standard;
-			return strategy.upgrade(socket, target, port, attachment, context);
-		}
-
-	}
 
 	@Override
 	public int leasedConnections() {

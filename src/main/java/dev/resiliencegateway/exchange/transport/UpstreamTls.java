@@ -20,7 +20,7 @@ public record UpstreamTls(SSLContext context, boolean verifyHostname) {
 	/**
 	 * An SSL context from a bundle's managers. Without host name checks the certificate chain is still
 	 * checked (a certificate from an untrusted CA fails): the upstream client then asks HttpClient for
-	 * no name check and the JDK for none either ({@code HttpUpstreamClient.PerPoolTls}).
+	 * no name check and the JDK for none either ({@code PerPoolTls}).
 	 */
 	public static UpstreamTls of(String protocol, KeyManager[] keys, TrustManager[] trust, boolean verifyHostname)
 			throws GeneralSecurityException {

@@ -147,7 +147,7 @@ class KeepAliveRaceTest {
 
 	@org.junit.jupiter.api.Test
 	void aFailureOnANewConnectionIsNotTakenForTheRace() {
-		assertThat(HttpUpstreamClient.closedWhileIdle(new org.apache.hc.core5.http.NoHttpResponseException("x"), null))
+		assertThat(UpstreamFailures.closedWhileIdle(new org.apache.hc.core5.http.NoHttpResponseException("x"), null))
 			.isFalse();
 	}
 
