@@ -24,7 +24,7 @@ import dev.resiliencegateway.demo.DemoReplica;
 final class Overload {
 
 	record Step(String label, int rate, long ok, double goodput, double shedPercent, double otherFailPercent,
-			double okP99, double shedP99) {
+			double okP99, double shedP99, double shedWaitP99, double shedNewConnectionPercent) {
 	}
 
 	private Overload() {
@@ -48,13 +48,16 @@ final class Overload {
 			.append("Peak = the best goodput over the rates ").append(Arrays.toString(rates))
 			.append("; then 2x and 4x the rate that gave it, then half of it (recovery). ")
 			.append("The system under test has the second core to itself; hey (" + WORKERS + " workers, each at rate/" + WORKERS + " per second, ")
-			.append("one request out at most: bounded open loop) and the replicas share the first.\n\n")
+			.append("one request out at most: bounded open loop) and the replicas share the first. ")
+			.append("A 503's wait is from its request written to the answer's first byte (hey's response-delay): ")
+			.append("the part spent in the system, not in connecting; a 503 on a new connection is one whose request ")
+			.append("had to dial first (the connection before was closed).\n\n")
 			.append("Command: `bench/run.sh --overload")
 			.append(a.containsKey("systems") ? " --systems=" + a.get("systems") : "")
 			.append(a.containsKey("rates") ? " --rates=" + a.get("rates") : "")
 			.append(a.containsKey("workers") ? " --workers=" + a.get("workers") : "").append("`\n\n")
-			.append("| system | step | offered req/s | goodput req/s | goodput / peak | shed (503) % | other failures % | p99 of 200s ms | p99 of 503s ms |\n")
-			.append("|---|---|---|---|---|---|---|---|---|\n");
+			.append("| system | step | offered req/s | goodput req/s | goodput / peak | shed (503) % | other failures % | p99 of 200s ms | p99 of 503s ms | p99 of 503s' wait ms | 503s on a new connection % |\n")
+			.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
 		int port = 19080;
 		for (String system : systems) {
 			try (Systems.Running running = Systems.start(system, ports, port, work.resolve("overload-" + system), javaHome, jar)) {
@@ -115,6 +118,11 @@ final class Overload {
 		long shed = 0;
 		Histogram okLatency = new Histogram(3);
 		Histogram shedLatency = new Histogram(3);
+		// hey's columns: response-time, DNS+dialup, DNS, request-write, response-delay, response-read,
+		// status-code, offset; a reused connection has no dial-up. A 503's response-delay (request
+		// written to first byte) is the gateway's part; the rest is connecting and the client's queue
+		Histogram shedWait = new Histogram(3);
+		long shedNew = 0;
 		try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(hey.getInputStream()))) {
 			String line;
 			while ((line = lines.readLine()) != null) {
@@ -131,13 +139,18 @@ final class Overload {
 				else if (status == 503) {
 					shed++;
 					shedLatency.recordValue(micros);
+					shedWait.recordValue(Math.max(1, (long) (Double.parseDouble(f[4]) * 1_000_000)));
+					if (Double.parseDouble(f[1]) > 0) {
+						shedNew++;
+					}
 				}
 			}
 		}
 		hey.waitFor();
 		Step step = new Step(label, perWorker * WORKERS, ok, ok / (double) duration.toSeconds(), 100.0 * shed / offered,
 				100.0 * Math.max(0, offered - ok - shed) / offered, okLatency.getValueAtPercentile(99) / 1000.0,
-				shedLatency.getTotalCount() == 0 ? Double.NaN : shedLatency.getValueAtPercentile(99) / 1000.0);
+				shedLatency.getTotalCount() == 0 ? Double.NaN : shedLatency.getValueAtPercentile(99) / 1000.0,
+				shed == 0 ? Double.NaN : shedWait.getValueAtPercentile(99) / 1000.0, shed == 0 ? Double.NaN : 100.0 * shedNew / shed);
 		System.out.println("  " + row(system, step, null).trim());
 		return step;
 	}
@@ -159,9 +172,13 @@ final class Overload {
 	}
 
 	private static String row(String system, Step s, Step peak) {
-		return String.format("| %s | %s | %d | %.0f | %s | %.1f | %.1f | %.1f | %s |%n", system, s.label(), s.rate(), s.goodput(),
-				peak == null ? "" : String.format("%.2f", s.goodput() / peak.goodput()), s.shedPercent(), s.otherFailPercent(),
-				s.okP99(), Double.isNaN(s.shedP99()) ? "-" : String.format("%.1f", s.shedP99()));
+		return String.format("| %s | %s | %d | %.0f | %s | %.1f | %.1f | %.1f | %s | %s | %s |%n", system, s.label(), s.rate(),
+				s.goodput(), peak == null ? "" : String.format("%.2f", s.goodput() / peak.goodput()), s.shedPercent(),
+				s.otherFailPercent(), s.okP99(), orDash(s.shedP99()), orDash(s.shedWaitP99()), orDash(s.shedNewConnectionPercent()));
+	}
+
+	private static String orDash(double v) {
+		return Double.isNaN(v) ? "-" : String.format("%.1f", v);
 	}
 
 }
