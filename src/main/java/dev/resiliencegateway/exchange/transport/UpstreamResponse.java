@@ -9,6 +9,10 @@ import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.EofSensorInputStream;
 
+/**
+ * A replica's answer on its leased connection: the body is read through an {@link EofSensorInputStream}
+ * so that reading it to its end returns the connection ({@link UpstreamLease}), and anything else closes it.
+ */
 final class UpstreamResponse implements UpstreamClient.Response {
 
 	private final ClassicHttpResponse response;
