@@ -120,7 +120,8 @@ final class Overload {
 		Histogram shedLatency = new Histogram(3);
 		// hey's columns: response-time, DNS+dialup, DNS, request-write, response-delay, response-read,
 		// status-code, offset; a reused connection has no dial-up. A 503's response-delay (request
-		// written to first byte) is the gateway's part; the rest is connecting and the client's queue
+		// written to first byte) bounds the system's part (hey, on the shared core, adds its own
+		// delay in seeing the byte); the rest is connecting and the generator's own queue
 		Histogram shedWait = new Histogram(3);
 		long shedNew = 0;
 		try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(hey.getInputStream()))) {
