@@ -17,27 +17,48 @@ import dev.resiliencegateway.config.GatewayConfigValidator.RouteRef;
 /** The Gateway MVC routes the validator checks, read from the environment as Gateway MVC reads them. */
 public final class GatewayRoutes {
 
+	/** Gateway MVC's route prefix before 4.3. */
+	static final String LEGACY_PREFIX = "spring.cloud.gateway.mvc";
+
 	private GatewayRoutes() {
 	}
 
 	/** Gateway MVC's routes as configured (list form), with their property paths for error messages. */
 	public static List<RouteRef> of(Environment environment) {
+		refuseLegacyPrefix(environment);
+		String prefix = GatewayMvcProperties.PREFIX;
+		GatewayMvcProperties props = Binder.get(environment).bindOrCreate(prefix, GatewayMvcProperties.class);
 		List<RouteRef> refs = new ArrayList<>();
-		for (String prefix : List.of(GatewayMvcProperties.PREFIX, "spring.cloud.gateway.mvc")) {
-			GatewayMvcProperties props = Binder.get(environment).bindOrCreate(prefix, GatewayMvcProperties.class);
-			List<RouteProperties> list = props.getRoutes();
-			for (int i = 0; i < list.size(); i++) {
-				String key = prefix + ".routes[" + i + "]";
-				refs.add(new RouteRef(key, list.get(i).getId(), list.get(i).getUri(), policyFilters(key, list.get(i))));
-			}
-			props.getRoutesMap()
-				.forEach((name, r) -> refs.add(new RouteRef(prefix + ".routes-map." + name,
-						r.getId() != null ? r.getId() : name, r.getUri(), policyFilters(prefix + ".routes-map." + name, r))));
-			if (!refs.isEmpty()) {
-				break;
-			}
+		List<RouteProperties> list = props.getRoutes();
+		for (int i = 0; i < list.size(); i++) {
+			String key = prefix + ".routes[" + i + "]";
+			refs.add(new RouteRef(key, list.get(i).getId(), list.get(i).getUri(), policyFilters(key, list.get(i))));
 		}
+		props.getRoutesMap()
+			.forEach((name, r) -> refs.add(new RouteRef(prefix + ".routes-map." + name,
+					r.getId() != null ? r.getId() : name, r.getUri(), policyFilters(prefix + ".routes-map." + name, r))));
 		return refs;
+	}
+
+	/**
+	 * Gateway MVC 4.3 renamed {@code spring.cloud.gateway.mvc} to {@code spring.cloud.gateway.server.webmvc}.
+	 * Its starter brings Spring Boot's properties migrator to map the old keys at runtime; the gateway
+	 * leaves the migrator out (it re-reads every jar's metadata at each start), so routes under the
+	 * old prefix would be silently ignored: they stop startup instead, naming the new key.
+	 */
+	private static void refuseLegacyPrefix(Environment environment) {
+		GatewayMvcProperties legacy = Binder.get(environment).bindOrCreate(LEGACY_PREFIX, GatewayMvcProperties.class);
+		if (!legacy.getRoutes().isEmpty()) {
+			throw new InvalidConfigurationException(LEGACY_PREFIX + ".routes[0]", legacy.getRoutes().get(0).getId(),
+					"the route under " + GatewayMvcProperties.PREFIX + ".routes[0] (Gateway MVC 4.3 renamed "
+							+ LEGACY_PREFIX + ")");
+		}
+		if (!legacy.getRoutesMap().isEmpty()) {
+			String name = legacy.getRoutesMap().keySet().iterator().next();
+			throw new InvalidConfigurationException(LEGACY_PREFIX + ".routes-map." + name, name,
+					"the route under " + GatewayMvcProperties.PREFIX + ".routes-map." + name
+							+ " (Gateway MVC 4.3 renamed " + LEGACY_PREFIX + ")");
+		}
 	}
 
 	/** The route's {@link RoutePolicyFilters}, in order, each with its property path and its one value. */

@@ -135,6 +135,18 @@ class StartupValidationTest {
 					+ "(it is also the id of spring.cloud.gateway.server.webmvc.routes[0]))");
 	}
 
+	/** Routes under Gateway MVC's old prefix would be ignored without the properties migrator (not shipped). */
+	@Test
+	void routesUnderTheOldGatewayMvcPrefix() {
+		String old = "--spring.cloud.gateway.mvc.routes[0].";
+		assertThat(startupFailure(old + "id=legacy", old + "uri=lb://orders", old + "predicates[0]=Path=/legacy/**"))
+			.isEqualTo("spring.cloud.gateway.mvc.routes[0]: 'legacy' (expected: the route under "
+					+ "spring.cloud.gateway.server.webmvc.routes[0] (Gateway MVC 4.3 renamed spring.cloud.gateway.mvc))");
+		assertThat(startupFailure("--spring.cloud.gateway.mvc.routes-map.legacy.uri=lb://orders"))
+			.isEqualTo("spring.cloud.gateway.mvc.routes-map.legacy: 'legacy' (expected: the route under "
+					+ "spring.cloud.gateway.server.webmvc.routes-map.legacy (Gateway MVC 4.3 renamed spring.cloud.gateway.mvc))");
+	}
+
 	@Test
 	void routeSettingsForARouteThatDoesNotExist() {
 		assertThat(startupFailure("--resilience.gateway.routes.ordres.max-attempts=2"))
