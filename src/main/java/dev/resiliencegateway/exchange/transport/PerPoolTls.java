@@ -24,7 +24,16 @@ final class PerPoolTls implements TlsSocketStrategy {
 	/** Where {@link HttpUpstreamClient#execute} leaves the attempt's {@link UpstreamTls} for this strategy. */
 	static final String ATTRIBUTE = "resilience.gateway.upstream-tls";
 
-	private final TlsSocketStrategy standard = DefaultClientTlsStrategy.createDefault();
+	/**
+	 * The JDK's default TLS context, made on the first TLS connection of a pool without TLS settings
+	 * rather than at start: loading the default trust store took about a tenth of the upstream
+	 * client's start (docs/performance.md, "Start"), for pools that mostly speak plain HTTP.
+	 */
+	private static final class Standard {
+
+		static final TlsSocketStrategy STRATEGY = DefaultClientTlsStrategy.createDefault();
+
+	}
 
 	private final Map<UpstreamTls, TlsSocketStrategy> strategies = new ConcurrentHashMap<>();
 
@@ -36,7 +45,7 @@ final class PerPoolTls implements TlsSocketStrategy {
 				k -> k.verifyHostname() ? new DefaultClientTlsStrategy(k.context())
 						: new DefaultClientTlsStrategy(k.context(), HostnameVerificationPolicy.CLIENT,
 								NoopHostnameVerifier.INSTANCE))
-				: standard;
+				: Standard.STRATEGY;
 		return strategy.upgrade(socket, target, port, attachment, context);
 	}
 
