@@ -107,6 +107,7 @@ public final class Benchmark {
 		}
 		if (a.containsKey("overhead")) {
 			md.append(overhead(systems, ports, work, javaHome, jar, replicas, settings));
+			md.append(startTimes(systems, ports, work, javaHome, jar));
 		}
 		Files.writeString(out.resolve("results.md"), md);
 		replicas.forEach(DemoReplica::close);
@@ -284,6 +285,50 @@ public final class Benchmark {
 					rss.containsKey(e.getKey()) ? String.valueOf(rss.get(e.getKey()) / 1024) : "n/a",
 					cpuPerKreq.containsKey(e.getKey()) ? String.format("%.0f", cpuPerKreq.get(e.getKey())) : "n/a"));
 		}
+		return md.append('\n').toString();
+	}
+
+	/**
+	 * Launch to ready, three alternating rounds: from starting the process to its readiness (the
+	 * gateways' {@code /actuator/health/readiness} 200, stock SCG MVC's health, the peers' port
+	 * accepting), polled every 20 ms (10 ms for the peers' port). The gateway is started twice, from
+	 * its jar and from the AOT cache next to it ({@code resilience-gateway-aot}) when that was built.
+	 */
+	static String startTimes(List<String> systems, List<Integer> ports, Path work, String javaHome, Path jar)
+			throws Exception {
+		List<String> all = new ArrayList<>();
+		for (String system : systems) {
+			if (system.equals("resilience-gateway") || system.equals("stock-scg") || system.equals("nginx")
+					|| system.equals("haproxy") || system.equals("caddy")) {
+				all.add(system);
+			}
+			if (system.equals("resilience-gateway")
+					&& Files.exists(jar.toAbsolutePath().getParent().resolve("aot").resolve("app.aot"))) {
+				all.add("resilience-gateway-aot");
+			}
+		}
+		Map<String, List<Long>> millis = new LinkedHashMap<>();
+		int port = 19280;
+		for (int round = 0; round < 3; round++) {
+			for (String system : all) {
+				long t0 = System.nanoTime();
+				try (Systems.Running running = Systems.start(system, ports, port, work.resolve(system + "-start"), javaHome, jar)) {
+					long ms = (System.nanoTime() - t0) / 1_000_000;
+					millis.computeIfAbsent(system, k -> new ArrayList<>()).add(ms);
+					System.out.printf("start %s round %d: ready after %d ms%n", system, round, ms);
+				}
+				Thread.sleep(1000); // the port and the CPU settle before the next start
+				port += 2;
+			}
+		}
+		StringBuilder md = new StringBuilder("## Start: launch to ready\n\n")
+			.append("From starting the process to readiness (the gateway's `/actuator/health/readiness` 200; stock SCG MVC's ")
+			.append("`/actuator/health`; the peers' port accepting), three alternating rounds, polled every 20 ms. ")
+			.append("`resilience-gateway-aot` is the same jar started from the JDK's AOT cache (`docker/aot-cache.sh`), ")
+			.append("as the Docker image starts it.\n\n")
+			.append("| system | ready after ms (3 rounds) | mean ms |\n|---|---|---|\n");
+		millis.forEach((system, list) -> md.append(String.format("| %s | %s | %.0f |%n", system, list,
+				list.stream().mapToLong(Long::longValue).average().orElse(0))));
 		return md.append('\n').toString();
 	}
 
