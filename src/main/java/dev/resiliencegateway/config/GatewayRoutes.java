@@ -5,8 +5,14 @@ import java.util.List;
 import java.util.Map;
 
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
 import org.springframework.cloud.gateway.server.mvc.config.GatewayMvcProperties;
 import org.springframework.cloud.gateway.server.mvc.config.RouteProperties;
+import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.Environment;
 
 import org.springframework.cloud.gateway.server.mvc.config.FilterProperties;
@@ -17,7 +23,7 @@ import dev.resiliencegateway.config.GatewayConfigValidator.RouteRef;
 /** The Gateway MVC routes the validator checks, read from the environment as Gateway MVC reads them. */
 public final class GatewayRoutes {
 
-	/** Gateway MVC's route prefix before 4.3. */
+	/** Gateway MVC's settings' prefix before 4.3. */
 	static final String LEGACY_PREFIX = "spring.cloud.gateway.mvc";
 
 	private GatewayRoutes() {
@@ -41,23 +47,29 @@ public final class GatewayRoutes {
 	}
 
 	/**
-	 * Gateway MVC 4.3 renamed {@code spring.cloud.gateway.mvc} to {@code spring.cloud.gateway.server.webmvc}.
-	 * Its starter brings Spring Boot's properties migrator to map the old keys at runtime; the gateway
-	 * leaves the migrator out (it re-reads every jar's metadata at each start), so routes under the
-	 * old prefix would be silently ignored: they stop startup instead, naming the new key.
+	 * Gateway MVC 4.3 renamed {@code spring.cloud.gateway.mvc} to {@code spring.cloud.gateway.server.webmvc}
+	 * (its HTTP client settings to {@code spring.http.client}). Its starter brings Spring Boot's
+	 * properties migrator to map the old keys at runtime; the gateway leaves the migrator out (it
+	 * re-reads every jar's metadata at each start), so a setting under the old prefix, routes
+	 * included, would be silently ignored: it stops startup instead, naming the new key.
 	 */
 	private static void refuseLegacyPrefix(Environment environment) {
-		GatewayMvcProperties legacy = Binder.get(environment).bindOrCreate(LEGACY_PREFIX, GatewayMvcProperties.class);
-		if (!legacy.getRoutes().isEmpty()) {
-			throw new InvalidConfigurationException(LEGACY_PREFIX + ".routes[0]", legacy.getRoutes().get(0).getId(),
-					"the route under " + GatewayMvcProperties.PREFIX + ".routes[0] (Gateway MVC 4.3 renamed "
-							+ LEGACY_PREFIX + ")");
+		if (!(environment instanceof ConfigurableEnvironment configurable)) {
+			return;
 		}
-		if (!legacy.getRoutesMap().isEmpty()) {
-			String name = legacy.getRoutesMap().keySet().iterator().next();
-			throw new InvalidConfigurationException(LEGACY_PREFIX + ".routes-map." + name, name,
-					"the route under " + GatewayMvcProperties.PREFIX + ".routes-map." + name
-							+ " (Gateway MVC 4.3 renamed " + LEGACY_PREFIX + ")");
+		ConfigurationPropertyName legacy = ConfigurationPropertyName.of(LEGACY_PREFIX);
+		for (ConfigurationPropertySource source : ConfigurationPropertySources.get(configurable)) {
+			if (source instanceof IterableConfigurationPropertySource iterable) {
+				ConfigurationPropertyName name = iterable.stream().filter(legacy::isAncestorOf).findFirst().orElse(null);
+				if (name != null) {
+					ConfigurationProperty property = iterable.getConfigurationProperty(name);
+					String key = name.toString();
+					String renamed = key.startsWith(LEGACY_PREFIX + ".http-client.") ? "spring.http.client.*"
+							: GatewayMvcProperties.PREFIX + key.substring(LEGACY_PREFIX.length());
+					throw new InvalidConfigurationException(key, property == null ? null : property.getValue(),
+							"the setting under " + renamed + " (Gateway MVC 4.3 renamed " + LEGACY_PREFIX + ")");
+				}
+			}
 		}
 	}
 

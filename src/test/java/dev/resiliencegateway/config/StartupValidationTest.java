@@ -135,16 +135,32 @@ class StartupValidationTest {
 					+ "(it is also the id of spring.cloud.gateway.server.webmvc.routes[0]))");
 	}
 
-	/** Routes under Gateway MVC's old prefix would be ignored without the properties migrator (not shipped). */
+	/** Settings under Gateway MVC's old prefix would be ignored without the properties migrator (not shipped). */
 	@Test
-	void routesUnderTheOldGatewayMvcPrefix() {
+	void settingsUnderTheOldGatewayMvcPrefix() {
 		String old = "--spring.cloud.gateway.mvc.routes[0].";
 		assertThat(startupFailure(old + "id=legacy", old + "uri=lb://orders", old + "predicates[0]=Path=/legacy/**"))
-			.isEqualTo("spring.cloud.gateway.mvc.routes[0]: 'legacy' (expected: the route under "
-					+ "spring.cloud.gateway.server.webmvc.routes[0] (Gateway MVC 4.3 renamed spring.cloud.gateway.mvc))");
+			.isEqualTo("spring.cloud.gateway.mvc.routes[0].id: 'legacy' (expected: the setting under "
+					+ "spring.cloud.gateway.server.webmvc.routes[0].id (Gateway MVC 4.3 renamed spring.cloud.gateway.mvc))");
 		assertThat(startupFailure("--spring.cloud.gateway.mvc.routes-map.legacy.uri=lb://orders"))
-			.isEqualTo("spring.cloud.gateway.mvc.routes-map.legacy: 'legacy' (expected: the route under "
-					+ "spring.cloud.gateway.server.webmvc.routes-map.legacy (Gateway MVC 4.3 renamed spring.cloud.gateway.mvc))");
+			.isEqualTo("spring.cloud.gateway.mvc.routes-map.legacy.uri: 'lb://orders' (expected: the setting under "
+					+ "spring.cloud.gateway.server.webmvc.routes-map.legacy.uri (Gateway MVC 4.3 renamed spring.cloud.gateway.mvc))");
+		assertThat(startupFailure("--spring.cloud.gateway.mvc.http-client.connect-timeout=2s"))
+			.isEqualTo("spring.cloud.gateway.mvc.http-client.connect-timeout: '2s' (expected: the setting under "
+					+ "spring.http.client.* (Gateway MVC 4.3 renamed spring.cloud.gateway.mvc))");
+	}
+
+	/** The same from an environment variable, in its relaxed form. */
+	@Test
+	void oldGatewayMvcPrefixFromTheEnvironment() {
+		StandardEnvironment environment = new StandardEnvironment();
+		environment.getPropertySources().replace(StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+				new org.springframework.core.env.SystemEnvironmentPropertySource(
+						StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME,
+						java.util.Map.of("SPRING_CLOUD_GATEWAY_MVC_TRUSTEDPROXIES", "10\\..*")));
+		Throwable t = catchThrowable(() -> GatewayRoutes.of(environment));
+		assertThat(t).isInstanceOf(InvalidConfigurationException.class)
+			.hasMessageStartingWith("spring.cloud.gateway.mvc.trustedproxies: ");
 	}
 
 	@Test
