@@ -20,7 +20,6 @@ import dev.resiliencegateway.exchange.transport.UpstreamClient;
 import dev.resiliencegateway.health.HealthVerdict;
 import dev.resiliencegateway.health.PoolHealth;
 import dev.resiliencegateway.health.ReplicaHealth;
-import dev.resiliencegateway.health.ReplicaState;
 import dev.resiliencegateway.support.Threads;
 
 /**
@@ -57,10 +56,13 @@ public final class ActiveHealthChecks implements AutoCloseable {
 	 * out: it is rechecked on its own schedule ({@link #check}, {@link ReplicaHealth#recheckDue}).
 	 */
 	public void checkAll(PoolHealth pool, HealthCheckSettings settings) {
-		for (ReplicaHealth replica : pool.replicas()) {
-			if (replica.state() != ReplicaState.DOWN) {
-				check(pool.name(), replica, settings);
-			}
+		checkAll(pool, settings, new ActiveChecksBudget());
+	}
+
+	/** One round: the replicas {@code budget} chooses, at most {@code health-check.max-per-interval} as a rule. */
+	public void checkAll(PoolHealth pool, HealthCheckSettings settings, ActiveChecksBudget budget) {
+		for (ReplicaHealth replica : budget.select(pool.replicas(), settings.maxPerInterval())) {
+			check(pool.name(), replica, settings);
 		}
 	}
 

@@ -40,6 +40,9 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 
 	public static final Duration DEFAULT_HEALTH_TIMEOUT = Duration.ofMillis(500);
 
+	/** Most checks one round of a pool sends: a 1000-replica pool checks each healthy replica every 10 rounds. */
+	public static final int DEFAULT_HEALTH_MAX_PER_INTERVAL = 100;
+
 	/** Envoy's {@code no_traffic_interval} is 60 s; 10 s keeps an idle pool's view as fresh as Kubernetes' default probe period. */
 	public static final Duration DEFAULT_HEALTH_NO_TRAFFIC_INTERVAL = Duration.ofSeconds(10);
 
@@ -101,9 +104,17 @@ public record GatewayConfig(TrustedProxies trustedProxies, boolean decisionHeade
 	/**
 	 * @param interval between rounds of checks while the pool carries traffic or a replica is out of rotation
 	 * @param noTrafficInterval between rounds while the pool is quiet and whole (at least {@code interval})
+	 * @param maxPerInterval most checks one round sends ({@link ActiveChecksBudget})
 	 */
 	public record HealthCheckSettings(boolean enabled, String path, Duration interval, Duration noTrafficInterval,
-			Duration timeout) {
+			Duration timeout, int maxPerInterval) {
+
+		/** Without a limit per round (tests). */
+		public HealthCheckSettings(boolean enabled, String path, Duration interval, Duration noTrafficInterval,
+				Duration timeout) {
+			this(enabled, path, interval, noTrafficInterval, timeout, Integer.MAX_VALUE);
+		}
+
 	}
 
 	/**

@@ -160,7 +160,7 @@ public final class GatewayConfigValidator {
 	}
 
 	private static GatewayProperties.Pool emptyPool() {
-		return new GatewayProperties.Pool(null, null, null, new GatewayProperties.HealthCheck(null, null, null, null, null, null, null),
+		return new GatewayProperties.Pool(null, null, null, new GatewayProperties.HealthCheck(null, null, null, null, null, null, null, null),
 				new GatewayProperties.Outlier(null, null, null, null, null, null, null, null, null), new GatewayProperties.SlowStart(null, null),
 				null, null, new GatewayProperties.Tls(null, null));
 	}
@@ -208,7 +208,8 @@ public final class GatewayConfigValidator {
 					"at least health-check.interval (" + interval + ")");
 		}
 		HealthCheckSettings check = new HealthCheckSettings(hc.enabled() == null || hc.enabled(), path, interval, quiet,
-				positive(key + ".health-check.timeout", hc.timeout(), DEFAULT_HEALTH_TIMEOUT));
+				positive(key + ".health-check.timeout", hc.timeout(), DEFAULT_HEALTH_TIMEOUT),
+				atLeast(key + ".health-check.max-per-interval", hc.maxPerInterval(), DEFAULT_HEALTH_MAX_PER_INTERVAL, 1));
 		HealthPolicy d = HealthPolicy.DEFAULTS;
 		GatewayProperties.Outlier o = pool.outlier();
 		Duration base = positive(key + ".outlier.base-ejection-time", o.baseEjectionTime(), d.baseEjection());

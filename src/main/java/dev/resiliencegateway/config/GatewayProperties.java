@@ -168,9 +168,11 @@ public record GatewayProperties(@DefaultValue List<String> trustedProxies, @Defa
 	 * @param timeout a check slower than this failed (default 500ms)
 	 * @param unhealthyThreshold failed checks in a row to mark a replica down (default 2)
 	 * @param healthyThreshold passed checks in a row to mark it up again (default 2)
+	 * @param maxPerInterval most checks one round sends (default 100): in a larger pool the healthy
+	 * replicas take turns, while every replica out of rotation or ramping up is checked each round
 	 */
 	public record HealthCheck(Boolean enabled, String path, Duration interval, Duration noTrafficInterval, Duration timeout,
-			Integer unhealthyThreshold, Integer healthyThreshold) {
+			Integer unhealthyThreshold, Integer healthyThreshold, Integer maxPerInterval) {
 	}
 
 	/**

@@ -22,6 +22,7 @@ import org.springframework.cloud.client.discovery.event.HeartbeatEvent;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.SmartLifecycle;
 
+import dev.resiliencegateway.checks.ActiveChecksBudget;
 import dev.resiliencegateway.checks.ActiveHealthChecks;
 import dev.resiliencegateway.checks.CheckRounds;
 import dev.resiliencegateway.exchange.transport.UpstreamClient;
@@ -189,9 +190,10 @@ public final class PoolRegistry implements SmartLifecycle, ApplicationListener<H
 		if (pc.healthCheck().enabled()) {
 			long every = pc.healthCheck().interval().toMillis();
 			CheckRounds rounds = new CheckRounds(pc.healthCheck().interval(), pc.healthCheck().noTrafficInterval());
+			ActiveChecksBudget budget = new ActiveChecksBudget();
 			tasks.add(scheduler.scheduleAtFixedRate(() -> safely(() -> {
 				if (rounds.due(pool.now(), pool::quietSince)) {
-					checks.checkAll(pool, pc.healthCheck());
+					checks.checkAll(pool, pc.healthCheck(), budget);
 				}
 			}), 0, every, TimeUnit.MILLISECONDS));
 		}

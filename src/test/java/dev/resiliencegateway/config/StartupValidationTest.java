@@ -121,6 +121,12 @@ class StartupValidationTest {
 	}
 
 	@Test
+	void checksPerIntervalBelowOne() {
+		assertThat(startupFailure(POOL + "health-check.max-per-interval=0"))
+			.isEqualTo("resilience.gateway.pools.orders.health-check.max-per-interval: 0 (expected: >= 1)");
+	}
+
+	@Test
 	void noTrafficIntervalBelowTheInterval() {
 		assertThat(startupFailure(POOL + "health-check.interval=2s", POOL + "health-check.no-traffic-interval=500ms"))
 			.isEqualTo("resilience.gateway.pools.orders.health-check.no-traffic-interval: 'PT0.5S' "
