@@ -38,7 +38,7 @@ public final class ActiveChecksBudget {
 			(state == ReplicaState.HEALTHY ? healthy : chosen).add(replica);
 		}
 		int n = healthy.size();
-		if (chosen.size() + n <= max) {
+		if (n == 0 || chosen.size() + n <= max) {
 			chosen.addAll(healthy);
 			return chosen;
 		}

@@ -93,4 +93,14 @@ class ActiveChecksBudgetTest {
 		assertThat(chosen).containsExactlyElementsOf(pool.replicas().subList(0, 6));
 	}
 
+	@Test
+	void aPoolWithNoHealthyReplicaLeftIsAskedWholeWhateverItsSize() {
+		PoolHealth pool = pool(10);
+		pool.replicas().forEach(r -> r.ejectFor(Duration.ofSeconds(30).toNanos(), "test"));
+		ActiveChecksBudget budget = new ActiveChecksBudget();
+		for (int round = 0; round < 2; round++) {
+			assertThat(budget.select(pool.replicas(), 4)).containsExactlyElementsOf(pool.replicas());
+		}
+	}
+
 }
