@@ -15,8 +15,8 @@ import dev.resiliencegateway.health.ReplicaState;
  * own schedule ({@link ReplicaHealth}), as before. A healthy replica that fails between its turns is
  * still found by the passive detection as soon as requests meet it; what the budget bounds is the
  * checks' own cost: a 1000-replica pool asked every replica every second, 1000 checks a second from
- * every copy of the gateway, which cost more CPU than the requests themselves at the benchmark's load
- * (docs/performance.md, "Cost does not grow with the pool").
+ * every copy of the gateway, and its CPU per request was 1.36x a 3-replica pool's against 1.21x with
+ * the budget, side by side (docs/performance.md, "Cost does not grow with the pool").
  *
  * <p>Written by hand: Envoy, nginx and HAProxy check every host every interval; none offers a budget to
  * borrow. Used by the pools' background thread only.
