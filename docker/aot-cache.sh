@@ -17,18 +17,27 @@ rm -rf "$out"
 app="$out/$(basename "$jar")"
 # the shipped JVM settings, when next to this script (docker/jvm.options; the Dockerfile copies both)
 opts=()
-if [ -f "$(dirname "$0")/jvm.options" ]; then opts=("@$(dirname "$0")/jvm.options"); fi
+training_opts=()
+if [ -f "$(dirname "$0")/jvm.options" ]; then
+  opts=("@$(dirname "$0")/jvm.options")
+  # the training runs without jvm.options' CompileCommand lines (start-up code kept from C2): the cache
+  # records what C2 compiled in training and the JIT replays it at start; trained with them, C2 spent
+  # its freed time on other start-up methods, which the start then replayed (C2 used 1.9-2.4 s of CPU
+  # by readiness against 1.2-1.5 s trained without them; docs/performance.md, "Start")
+  grep -v -- '^-XX:CompileCommand' "$(dirname "$0")/jvm.options" >"$out/training.options"
+  training_opts=("@$out/training.options")
+fi
 # training run (dev.resiliencegateway.AotTraining): the whole start to readiness, both ports, then a
 # few hundred requests through the gateway to a replica on loopback, then exit; ports of the system's
 # choosing, nothing leaves the machine. Stopping at the context's refresh instead
 # (spring.context.exit=onRefresh) left out the web servers' start and the request path.
-if ! "$java" -XX:AOTCacheOutput="$out/app.aot" "${opts[@]}" -cp "$app" dev.resiliencegateway.AotTraining \
+if ! "$java" -XX:AOTCacheOutput="$out/app.aot" "${training_opts[@]}" -cp "$app" dev.resiliencegateway.AotTraining \
   --server.port=0 --management.server.port=0 --logging.level.root=WARN --spring.main.banner-mode=off \
   >"$out/training.log" 2>&1; then
   cat "$out/training.log" >&2; echo "the AOT cache's training run failed" >&2; exit 1
 fi
 grep -v '^\[.*\]\[warning\]\[aot\] Skipping' "$out/training.log" || true
-rm -f "$out/training.log"
+rm -f "$out/training.log" "$out/training.options"
 test -s "$out/app.aot" || { echo "no AOT cache was written to $out/app.aot" >&2; exit 1; }
 # the start as production runs it (-jar), with the cache required (AOTMode=on: a cache the JVM cannot
 # use is an error, not a warning), stopped once the context has refreshed
