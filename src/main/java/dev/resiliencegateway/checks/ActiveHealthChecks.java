@@ -52,14 +52,11 @@ public final class ActiveHealthChecks implements AutoCloseable {
 	}
 
 	/**
-	 * Starts one round of checks of a pool; returns at once. A replica its checks marked down is left
+	 * Starts one round of checks of a pool; returns at once. It asks the replicas {@code budget}
+	 * chooses (at most {@code health-check.max-per-interval} as a rule; the pool keeps one budget
+	 * across its rounds, so its healthy replicas take turns). A replica its checks marked down is left
 	 * out: it is rechecked on its own schedule ({@link #check}, {@link ReplicaHealth#recheckDue}).
 	 */
-	public void checkAll(PoolHealth pool, HealthCheckSettings settings) {
-		checkAll(pool, settings, new ActiveChecksBudget());
-	}
-
-	/** One round: the replicas {@code budget} chooses, at most {@code health-check.max-per-interval} as a rule. */
 	public void checkAll(PoolHealth pool, HealthCheckSettings settings, ActiveChecksBudget budget) {
 		for (ReplicaHealth replica : budget.select(pool.replicas(), settings.maxPerInterval())) {
 			check(pool.name(), replica, settings);

@@ -132,7 +132,7 @@ class ActiveHealthChecksTest {
 		HealthCheckSettings settings = new HealthCheckSettings(true, path, Duration.ofSeconds(1), Duration.ofSeconds(10), timeout);
 		ReplicaHealth replica = pool.replicas().get(0);
 		for (int i = 0; i < rounds; i++) {
-			checks.checkAll(pool, settings);
+			checks.checkAll(pool, settings, new ActiveChecksBudget());
 			awaitCheckDone(pool);
 		}
 		return replica.state();
@@ -172,9 +172,9 @@ class ActiveHealthChecksTest {
 	void aCheckThatTimesOutIsAFailureAndChecksNeverPileUp() throws Exception {
 		PoolHealth pool = pool();
 		HealthCheckSettings settings = new HealthCheckSettings(true, "/hang", Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(300));
-		checks.checkAll(pool, settings);
-		checks.checkAll(pool, settings); // the first is still in flight: skipped
-		checks.checkAll(pool, settings);
+		checks.checkAll(pool, settings, new ActiveChecksBudget());
+		checks.checkAll(pool, settings, new ActiveChecksBudget()); // the first is still in flight: skipped
+		checks.checkAll(pool, settings, new ActiveChecksBudget());
 		awaitCheckDone(pool);
 		assertThat(hangRequests).as("one check in flight per replica").hasValue(1);
 		assertThat(check(pool, "/hang", Duration.ofMillis(300), 1)).isEqualTo(ReplicaState.DOWN);
@@ -196,7 +196,7 @@ class ActiveHealthChecksTest {
 		PoolHealth pool = pool();
 		ReplicaHealth replica = pool.replicas().get(0);
 		HealthCheckSettings settings = new HealthCheckSettings(true, "/stall-body", Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(300));
-		checks.checkAll(pool, settings);
+		checks.checkAll(pool, settings, new ActiveChecksBudget());
 		awaitCheckDone(pool); // at most 3 s; the body is held back for 10 s
 		assertThat(checks.inFlight(replica)).as("the check ended although the body never came").isFalse();
 		assertThat(check(pool, "/stall-body", Duration.ofMillis(300), 2)).as("HTTP 200, body unread: UP").isEqualTo(ReplicaState.HEALTHY);
@@ -247,7 +247,7 @@ class ActiveHealthChecksTest {
 			ReplicaHealth replica = pool.replicas().get(0);
 			HealthCheckSettings settings = new HealthCheckSettings(true, "/up", Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(1));
 			for (int i = 0; i < 2; i++) {
-				brokenChecks.checkAll(pool, settings);
+				brokenChecks.checkAll(pool, settings, new ActiveChecksBudget());
 				for (int w = 0; w < 300 && brokenChecks.inFlight(replica); w++) {
 					Thread.sleep(10);
 				}
