@@ -25,7 +25,7 @@ import org.apache.catalina.valves.ValveBase;
  */
 public final class LoadShedding extends ValveBase {
 
-	private static final byte[] BODY = ("{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,"
+	static final byte[] BODY = ("{\"type\":\"about:blank\",\"title\":\"Service Unavailable\",\"status\":503,"
 			+ "\"detail\":\"the gateway is at its limit of requests in flight; retry after a second\"}")
 		.getBytes(StandardCharsets.UTF_8);
 
@@ -64,6 +64,14 @@ public final class LoadShedding extends ValveBase {
 		finally {
 			inFlight.decrementAndGet();
 		}
+	}
+
+	/**
+	 * The same cap enforced on Tomcat's poller thread ({@link SheddingNioProtocol}), counted in the same
+	 * metric.
+	 */
+	public EarlyRefusal early(boolean logAccess) {
+		return new EarlyRefusal(limit, onShed, logAccess);
 	}
 
 	/** Requests in flight now (a gauge). */

@@ -30,6 +30,7 @@ import dev.resiliencegateway.edge.LoadShedding;
 import dev.resiliencegateway.edge.AccessLog;
 import dev.resiliencegateway.edge.ProblemReportValve;
 import dev.resiliencegateway.edge.RequestIds;
+import dev.resiliencegateway.edge.SheddingNioProtocol;
 
 /**
  * The traffic port's edge: the request checks that run before any route, the error dispatch that
@@ -90,7 +91,8 @@ public class EdgeAutoConfiguration {
 	}
 
 	/**
-	 * Tomcat settings with no Boot property: load shedding first (a refusal must be cheap), then the
+	 * Tomcat settings with no Boot property: load shedding first (a refusal must be cheap: on the
+	 * poller thread where it can be, {@link SheddingNioProtocol}, else as the first valve), then the
 	 * valve that can cut a connection; Tomcat's own error answers as problem+json; 100-continue sent
 	 * only when the gateway reads the body (so a 413 goes out without a 100 first); no body parsed for
 	 * parameters; and Tomcat's own
@@ -101,6 +103,8 @@ public class EdgeAutoConfiguration {
 	WebServerFactoryCustomizer<TomcatServletWebServerFactory> edgeTomcat(GatewayConfig config, LoadShedding shedding,
 			GatewayProperties properties) {
 		return factory -> {
+			// the cap is enforced on Tomcat's poller too, before a request waits for a thread (EarlyRefusal)
+			factory.setProtocol(SheddingNioProtocol.class.getName());
 			factory.addContextValves(shedding, new ConnectionAbort());
 			if (properties.accessLog().enabled()) {
 				// on the engine, so requests refused before any context (a bad request line) are logged too
@@ -119,6 +123,9 @@ public class EdgeAutoConfiguration {
 				}
 			});
 			factory.addConnectorCustomizers(connector -> {
+				if (connector.getProtocolHandler() instanceof SheddingNioProtocol protocol) {
+					protocol.refuseEarly(shedding.early(properties.accessLog().enabled()));
+				}
 				// Tomcat never reads a form body to find request parameters: Gateway MVC filters that
 				// rebuild the request (StripPrefix, RewritePath, ...) ask for them, which would consume the
 				// body before the exchange could forward it. Query parameters are still parsed.
