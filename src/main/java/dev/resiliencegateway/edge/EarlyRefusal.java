@@ -21,8 +21,12 @@ import org.slf4j.LoggerFactory;
  * leaves no unread bytes behind (which would reset the connection and could destroy the answer before
  * the client reads it). Anything else, and every TLS connection, goes the normal way: Tomcat parses
  * it (and answers a malformed one with its 400) and {@link LoadShedding} refuses it. The answer is
- * the valve's: 503, {@code Retry-After: 1}, a fresh {@code X-Request-Id}, the same problem+json body,
- * plus {@code Connection: close}, as Tomcat closes after every 503.
+ * the valve's: 503, {@code Retry-After: 1}, a fresh {@code X-Request-Id}, the same problem+json body.
+ * Unlike Tomcat, which closes the connection after every 503, the connection stays open for the
+ * client's next request when HTTP/1.1 allows it: under a burst, closing turned each refusal into a
+ * reconnect on a saturated core (96 % of the refusals came on new connections, the listen queue
+ * overflowed; docs/benchmarks.md), and the next request on a kept connection is refused, or served,
+ * at the poller's speed.
  *
  * <p>Written by hand because nothing in Tomcat acts before its request parser has run on a request
  * thread: a valve, a filter and every connector setting come after that queue.
@@ -36,8 +40,15 @@ public final class EarlyRefusal {
 	/** A header block longer than this many fields is left to Tomcat (which counts them against its limits). */
 	private static final int MAX_FIELDS = 100;
 
-	/** What the head says that the answer needs. */
-	record Head(String method, String path, String traceparent) {
+	/**
+	 * What the head says that the answer needs; {@code keepAlive} when the connection may carry the
+	 * client's next request (HTTP/1.1, no {@code Connection: close}, no bytes after this request).
+	 */
+	record Head(String method, String path, String traceparent, boolean keepAlive) {
+	}
+
+	/** The answer's bytes, and whether the connection stays open after it. */
+	record Answer(byte[] bytes, boolean keepAlive) {
 	}
 
 	private final int limit;
@@ -65,7 +76,7 @@ public final class EarlyRefusal {
 	 * The answer to a request whose bytes are {@code bytes[from, to)}, or null when those bytes are not
 	 * plainly one complete request (then nothing was counted or logged and the caller puts them back).
 	 */
-	byte[] answer(byte[] bytes, int from, int to) {
+	Answer answer(byte[] bytes, int from, int to) {
 		Head head = parse(bytes, from, to);
 		if (head == null) {
 			return null;
@@ -77,7 +88,7 @@ public final class EarlyRefusal {
 		String fields = "HTTP/1.1 503 Service Unavailable\r\nDate: " + FastHttpDateFormat.getCurrentDate()
 				+ "\r\nRetry-After: 1\r\n" + RequestIds.HEADER + ": " + id
 				+ "\r\nContent-Type: application/problem+json\r\nContent-Length: " + body.length
-				+ "\r\nConnection: close\r\n\r\n";
+				+ (head.keepAlive() ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
 		byte[] head0 = fields.getBytes(StandardCharsets.ISO_8859_1);
 		byte[] answer = new byte[head0.length + (withBody ? body.length : 0)];
 		System.arraycopy(head0, 0, answer, 0, head0.length);
@@ -90,7 +101,7 @@ public final class EarlyRefusal {
 			accessLog.info(LOG_TIME.format(OffsetDateTime.now()) + " " + head.method() + " " + head.path() + " - status=503 bytes="
 					+ (withBody ? body.length : 0) + " duration_ms=0 id=" + id + " trace=" + (trace == null ? "-" : trace));
 		}
-		return answer;
+		return new Answer(answer, head.keepAlive());
 	}
 
 	/** The head of the one request in {@code b[from, to)}, or null unless it is plainly complete (class comment). */
@@ -124,6 +135,7 @@ public final class EarlyRefusal {
 				|| b[i + 9] != '\n') {
 			return null;
 		}
+		boolean keepAlive = b[i + 7] == '1';
 		i += 10;
 		long contentLength = 0;
 		boolean lengthSeen = false;
@@ -173,6 +185,9 @@ public final class EarlyRefusal {
 			else if (named(b, n, nameEnd, "transfer-encoding")) {
 				return null;
 			}
+			else if (named(b, n, nameEnd, "connection")) {
+				keepAlive &= !ascii(b, v, valueEnd).toLowerCase(java.util.Locale.ROOT).contains("close");
+			}
 			else if (named(b, n, nameEnd, "traceparent")) {
 				traceparent = ascii(b, v, valueEnd).trim();
 			}
@@ -180,7 +195,8 @@ public final class EarlyRefusal {
 		if (to - i < contentLength) {
 			return null; // the body is still on its way: Tomcat reads it (and swallows it) before closing
 		}
-		return new Head(method, path, traceparent);
+		// bytes after this request (pipelined): closed on after the answer, as Tomcat does after its 503
+		return new Head(method, path, traceparent, keepAlive && to - i == contentLength);
 	}
 
 	/** RFC 9110's tchar. */

@@ -17,7 +17,8 @@ import org.apache.tomcat.util.net.SocketWrapperBase;
  * handed over and not yet given back (each one a request being read or served: a request on a virtual
  * thread holds its connection for the whole exchange); at or beyond {@link EarlyRefusal}'s limit, a
  * new request on a connection between requests is answered 503 by {@link EarlyRefusal} right there
- * and the connection closed, without queueing behind the requests the gateway took. Everything else
+ * (the connection kept for the client's next request where HTTP/1.1 allows), without queueing behind
+ * the requests the gateway took. Everything else
  * is Tomcat's {@link Http11NioProtocol} unchanged, and {@link LoadShedding} still enforces the same
  * cap on the requests that go the normal way.
  *
@@ -61,8 +62,14 @@ public class SheddingNioProtocol extends Http11NioProtocol {
 			if (early != null && dispatch && event == SocketEvent.OPEN_READ && wrapper != null
 					&& busy.get() >= early.limit() && wrapper.getCurrentProcessor() == null && !isSSLEnabled()) {
 				try {
-					if (refused(wrapper, early)) {
-						wrapper.close();
+					Boolean kept = refused(wrapper, early);
+					if (kept != null) {
+						if (kept) {
+							wrapper.registerReadInterest(); // the client's next request comes on it
+						}
+						else {
+							wrapper.close();
+						}
 						return true;
 					}
 				}
@@ -76,8 +83,9 @@ public class SheddingNioProtocol extends Http11NioProtocol {
 		/**
 		 * Reads what has arrived without waiting (into a buffer the size of the connection's own read
 		 * buffer, so what is put back fits) and answers it, or puts it back for Tomcat's processor.
+		 * Null when put back; else whether the connection stays open.
 		 */
-		private static boolean refused(SocketWrapperBase<NioChannel> wrapper, EarlyRefusal early) throws IOException {
+		private static Boolean refused(SocketWrapperBase<NioChannel> wrapper, EarlyRefusal early) throws IOException {
 			int capacity = wrapper.getSocketBufferHandler().getReadBuffer().capacity();
 			ByteBuffer buffer = BUFFER.get();
 			if (buffer == null || buffer.capacity() != capacity) {
@@ -88,17 +96,18 @@ public class SheddingNioProtocol extends Http11NioProtocol {
 			int read = wrapper.read(false, buffer);
 			buffer.flip();
 			if (read <= 0) {
-				return false;
+				return null;
 			}
-			byte[] answer = early.answer(buffer.array(), 0, buffer.limit());
+			EarlyRefusal.Answer answer = early.answer(buffer.array(), 0, buffer.limit());
 			if (answer == null) {
 				wrapper.unRead(buffer);
-				return false;
+				return null;
 			}
 			// one write without waiting: a socket between requests has room for a few hundred bytes
-			// unless its client stopped reading earlier answers, and such a client is closed on anyway
-			wrapper.getSocket().write(ByteBuffer.wrap(answer));
-			return true;
+			// unless its client stopped reading earlier answers; such a client is closed on
+			ByteBuffer bytes = ByteBuffer.wrap(answer.bytes());
+			wrapper.getSocket().write(bytes);
+			return answer.keepAlive() && !bytes.hasRemaining();
 		}
 
 	}

@@ -66,16 +66,18 @@ class EarlyRefusalTest {
 	}
 
 	@Test
-	void theAnswerIsTheValvesWithConnectionCloseCountedOnce() {
+	void theAnswerIsTheValvesCountedOnce() {
 		AtomicInteger shed = new AtomicInteger();
 		EarlyRefusal refusal = new EarlyRefusal(1, shed::incrementAndGet, false);
 		byte[] request = "GET /orders/7?q=secret HTTP/1.1\r\nHost: a\r\nX-Request-Id: client-chosen\r\n\r\n"
 			.getBytes(StandardCharsets.ISO_8859_1);
-		String answer = new String(refusal.answer(request, 0, request.length), StandardCharsets.ISO_8859_1);
+		EarlyRefusal.Answer a = refusal.answer(request, 0, request.length);
+		assertThat(a.keepAlive()).isTrue();
+		String answer = new String(a.bytes(), StandardCharsets.ISO_8859_1);
 		assertThat(answer).startsWith("HTTP/1.1 503 Service Unavailable\r\n")
-			.contains("\r\nRetry-After: 1\r\n", "\r\nContent-Type: application/problem+json\r\n", "\r\nConnection: close\r\n",
+			.contains("\r\nRetry-After: 1\r\n", "\r\nContent-Type: application/problem+json\r\n",
 					"\r\nContent-Length: " + LoadShedding.BODY.length + "\r\n")
-			.doesNotContain("client-chosen")
+			.doesNotContain("client-chosen", "Connection:")
 			.endsWith("\r\n\r\n" + new String(LoadShedding.BODY, StandardCharsets.UTF_8));
 		assertThat(answer).containsPattern("\r\nX-Request-Id: [0-9a-f]{32}\r\n");
 		assertThat(shed).hasValue(1);
@@ -90,8 +92,30 @@ class EarlyRefusalTest {
 		EarlyRefusal refusal = new EarlyRefusal(1, () -> {
 		}, false);
 		byte[] request = "HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
-		String answer = new String(refusal.answer(request, 0, request.length), StandardCharsets.ISO_8859_1);
-		assertThat(answer).endsWith("Connection: close\r\n\r\n").contains("Content-Length: " + LoadShedding.BODY.length);
+		String answer = new String(refusal.answer(request, 0, request.length).bytes(), StandardCharsets.ISO_8859_1);
+		assertThat(answer).endsWith("\r\n\r\n").contains("Content-Length: " + LoadShedding.BODY.length);
+	}
+
+	@ParameterizedTest(name = "the connection stays open: {0}")
+	@ValueSource(strings = { "GET /k HTTP/1.1\r\nHost: a\r\n\r\n", "GET /k HTTP/1.1\r\nConnection: keep-alive\r\n\r\n",
+			"POST /k HTTP/1.1\r\nContent-Length: 2\r\n\r\nab" })
+	void http11KeepsTheConnection(String request) {
+		assertThat(parse(request).keepAlive()).isTrue();
+	}
+
+	@ParameterizedTest(name = "closed after the answer: {0}")
+	@ValueSource(strings = { "GET /c HTTP/1.1\r\nConnection: close\r\n\r\n", "GET /c HTTP/1.1\r\nconnection: Keep-Alive, CLOSE\r\n\r\n",
+			"GET /c HTTP/1.0\r\n\r\n", "GET /c HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+			"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", "POST /k HTTP/1.1\r\nContent-Length: 2\r\n\r\nabc" })
+	void otherwiseTheConnectionIsClosed(String request) {
+		EarlyRefusal.Head head = parse(request);
+		assertThat(head).isNotNull();
+		assertThat(head.keepAlive()).isFalse();
+		byte[] b = request.getBytes(StandardCharsets.ISO_8859_1);
+		EarlyRefusal.Answer answer = new EarlyRefusal(1, () -> {
+		}, false).answer(b, 0, b.length);
+		assertThat(answer.keepAlive()).isFalse();
+		assertThat(new String(answer.bytes(), StandardCharsets.ISO_8859_1)).contains("\r\nConnection: close\r\n");
 	}
 
 	@Test
