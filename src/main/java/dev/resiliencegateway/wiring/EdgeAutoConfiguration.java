@@ -101,7 +101,7 @@ public class EdgeAutoConfiguration {
 	@Bean
 	@ConditionalOnClass(TomcatServletWebServerFactory.class)
 	WebServerFactoryCustomizer<TomcatServletWebServerFactory> edgeTomcat(GatewayConfig config, LoadShedding shedding,
-			GatewayProperties properties) {
+			GatewayProperties properties, MeterRegistry meters) {
 		return factory -> {
 			// the cap is enforced on Tomcat's poller too, before a request waits for a thread (EarlyRefusal)
 			factory.setProtocol(SheddingNioProtocol.class.getName());
@@ -125,6 +125,10 @@ public class EdgeAutoConfiguration {
 			factory.addConnectorCustomizers(connector -> {
 				if (connector.getProtocolHandler() instanceof SheddingNioProtocol protocol) {
 					protocol.refuseEarly(shedding.early(properties.accessLog().enabled()));
+					Gauge.builder("gateway.connections.busy", protocol, SheddingNioProtocol::busy)
+						.description("Traffic-port connections being served or waiting for a request thread; "
+								+ "at edge.max-in-flight new requests are refused on the poller")
+						.register(meters);
 				}
 				// Tomcat never reads a form body to find request parameters: Gateway MVC filters that
 				// rebuild the request (StripPrefix, RewritePath, ...) ask for them, which would consume the

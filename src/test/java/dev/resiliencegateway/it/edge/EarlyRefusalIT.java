@@ -264,6 +264,7 @@ class EarlyRefusalIT {
 		}
 		assertThat(REPLICA.count()).isEqualTo(mark);
 		assertThat(protocol().busy()).as("only the two held requests are being served").isEqualTo(2);
+		assertThat(meters.get("gateway.connections.busy").gauge().value()).isEqualTo(2.0);
 		release();
 		try (RawClient client = new RawClient(port)) {
 			client.send("GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
