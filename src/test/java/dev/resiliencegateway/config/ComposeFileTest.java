@@ -60,7 +60,8 @@ class ComposeFileTest {
 		Map<String, Object> parsed = new com.fasterxml.jackson.databind.ObjectMapper().readValue(dashboard, Map.class);
 		assertThat((List<?>) parsed.get("panels")).hasSizeGreaterThanOrEqualTo(6);
 		assertThat(dashboard).contains("gateway_requests_seconds_bucket").contains("gateway_replica_state")
-			.contains("gateway_attempts_total").contains("gateway_retry_budget_exhausted_total");
+			.contains("gateway_attempts_total").contains("gateway_retry_budget_exhausted_total")
+			.contains("gateway_connections_busy").contains("gateway_in_flight").contains("gateway_shed_total");
 		assertThat(String.valueOf(services.get("grafana").get("volumes"))).contains("docker/grafana/dashboards");
 	}
 

@@ -92,7 +92,9 @@ class ObservabilityIT extends GatewayIT {
 			.contains("gateway_replica_ejections{pool=\"svc\",replica=\"" + id + "\"}")
 			.contains("gateway_attempts_total{outcome=\"SUCCESS\"")
 			.contains("gateway_requests_seconds_bucket{route=\"svc\",status=\"2xx\"")
-			.contains("resilience4j_circuitbreaker_state{name=\"svc@" + id + "\"");
+			.contains("resilience4j_circuitbreaker_state{name=\"svc@" + id + "\"")
+			// the overload panel's series (docker/grafana)
+			.contains("gateway_connections_busy ").contains("gateway_in_flight ").contains("gateway_shed_total ");
 	}
 
 }
