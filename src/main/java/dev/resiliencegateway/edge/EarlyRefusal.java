@@ -89,11 +89,11 @@ public final class EarlyRefusal {
 				+ "\r\nRetry-After: 1\r\n" + RequestIds.HEADER + ": " + id
 				+ "\r\nContent-Type: application/problem+json\r\nContent-Length: " + body.length
 				+ (head.keepAlive() ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n");
-		byte[] head0 = fields.getBytes(StandardCharsets.ISO_8859_1);
-		byte[] answer = new byte[head0.length + (withBody ? body.length : 0)];
-		System.arraycopy(head0, 0, answer, 0, head0.length);
+		byte[] fieldBytes = fields.getBytes(StandardCharsets.ISO_8859_1);
+		byte[] answer = new byte[fieldBytes.length + (withBody ? body.length : 0)];
+		System.arraycopy(fieldBytes, 0, answer, 0, fieldBytes.length);
 		if (withBody) {
-			System.arraycopy(body, 0, answer, head0.length, body.length);
+			System.arraycopy(body, 0, answer, fieldBytes.length, body.length);
 		}
 		if (logAccess && accessLog.isInfoEnabled()) {
 			// the line AccessLog writes for a request no route took (AccessLog.PATTERN)
