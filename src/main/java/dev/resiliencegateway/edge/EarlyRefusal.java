@@ -5,6 +5,7 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 
 import org.apache.tomcat.util.http.FastHttpDateFormat;
+import org.apache.tomcat.util.http.parser.HttpParser;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -199,11 +200,9 @@ public final class EarlyRefusal {
 		return new Head(method, path, traceparent, keepAlive && to - i == contentLength);
 	}
 
-	/** RFC 9110's tchar. */
+	/** RFC 9110's tchar, as Tomcat's own parser reads the same bytes. */
 	private static boolean tchar(byte c) {
-		return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '!' || c == '#'
-				|| c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' || c == '+' || c == '-' || c == '.'
-				|| c == '^' || c == '_' || c == '`' || c == '|' || c == '~';
+		return HttpParser.isToken(c & 0xff);
 	}
 
 	private static boolean matches(byte[] b, int at, String ascii) {
