@@ -16,8 +16,6 @@ import org.slf4j.LoggerFactory;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.resiliencegateway.edge.AccessLog;
 
 /**
@@ -28,19 +26,18 @@ class AccessLogIT extends GatewayIT {
 
 	private final Logger logger = (Logger) LoggerFactory.getLogger(AccessLog.LOGGER);
 
-	private final ListAppender<ILoggingEvent> lines = new ListAppender<>();
+	private LogLines lines;
 
 	@BeforeEach
 	void capture() {
-		lines.start();
-		logger.addAppender(lines);
+		lines = LogLines.of(AccessLog.LOGGER);
 		logger.setLevel(Level.INFO); // the other tests keep it at WARN: no line per request in their output
 	}
 
 	@AfterEach
 	void release() {
 		logger.setLevel(Level.WARN);
-		logger.detachAppender(lines);
+		lines.close();
 	}
 
 	private HttpResponse<String> get(String path, String... headers) throws Exception {
@@ -60,9 +57,7 @@ class AccessLogIT extends GatewayIT {
 	}
 
 	private List<String> snapshot() {
-		synchronized (lines.list) {
-			return lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
-		}
+		return lines.lines();
 	}
 
 	@Test

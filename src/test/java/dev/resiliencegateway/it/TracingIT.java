@@ -97,10 +97,8 @@ class TracingIT {
 					"--management.tracing.sampling.probability=1.0", "--resilience.gateway.access-log.enabled=true",
 					"--logging.level.resilience.gateway.access=INFO",
 					"--management.otlp.tracing.endpoint=http://127.0.0.1:" + collector.getAddress().getPort() + "/v1/traces");
-			try (ConfigurableApplicationContext context = SpringApplication.run(GatewayApplication.class, args.toArray(String[]::new))) {
-				ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> accessLog = new ch.qos.logback.core.read.ListAppender<>();
-				accessLog.start();
-				((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("resilience.gateway.access")).addAppender(accessLog);
+			try (ConfigurableApplicationContext context = SpringApplication.run(GatewayApplication.class, args.toArray(String[]::new));
+					LogLines accessLog = LogLines.of("resilience.gateway.access")) {
 				int i = retriedRequest(context);
 				String clientParent = traceparent(i);
 				String traceId = clientParent.substring(3, 35);
@@ -119,16 +117,15 @@ class TracingIT {
 				http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/orders/untraced")).build(),
 						HttpResponse.BodyHandlers.discarding());
 				long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-				while (accessLog.list.stream().noneMatch(e -> e.getFormattedMessage().contains("/orders/untraced"))
+				while (accessLog.lines().stream().noneMatch(l -> l.contains("/orders/untraced"))
 						&& System.nanoTime() < until) {
 					Thread.sleep(20);
 				}
-				String line = accessLog.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
-					.filter(m -> m.contains("/orders/untraced")).findFirst().orElseThrow();
+				String line = accessLog.lines().stream().filter(l -> l.contains("/orders/untraced")).findFirst().orElseThrow();
 				java.util.regex.Matcher m = java.util.regex.Pattern.compile("trace=([0-9a-f]{32})").matcher(line);
 				assertThat(m.find()).as(line).isTrue();
 				String gatewayTrace = m.group(1);
-				assertThat(accessLog.list.stream().map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage))
+				assertThat(accessLog.lines())
 					.as("a traced request is logged with its trace id")
 					.anyMatch(l -> l.contains("/orders/" + i + " ") && l.contains("trace=" + traceId));
 
