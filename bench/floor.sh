@@ -4,7 +4,9 @@
 #   bench/floor.sh latency [ROUNDS]  # p50/p99 at 300 req/s (hey -c 1 -q 300, 20 s), alternating:
 #                                    # a replica directly, nginx in front of the three, the gateway,
 #                                    # and the gateway's own Tomcat answering alone (bench/floor/TomcatFloor.java:
-#                                    # its jars, NIO, a virtual thread per request, no Spring, no hop)
+#                                    # its jars, NIO, a virtual thread per request, no Spring, no hop),
+#                                    # and the same Tomcat relaying to the replicas with HttpClient 5
+#                                    # (tomcat-hop: the least a proxy on this stack does)
 #   HEY_OPTS="-m POST -d {} -T application/json" bench/floor.sh latency   # the same with POSTs
 #   bench/floor.sh start [ROUNDS]    # launch to ready from each one's own AOT cache, alternating: the
 #                                    # gateway, and stock Spring Cloud Gateway MVC (bench/stock-scg)
@@ -47,9 +49,13 @@ EOF
   await http://127.0.0.1:18081/actuator/health/readiness || exit 1
   "$J" @docker/jvm.options -cp 'target/aot/lib/*' bench/floor/TomcatFloor.java 18090 >"$work/floor.log" 2>&1 & pids+=($!)
   await http://127.0.0.1:18090/orders/x || exit 1
+  "$J" @docker/jvm.options -cp 'target/aot/lib/*' bench/floor/TomcatFloor.java 18091 \
+    http://127.0.0.1:19001 http://127.0.0.1:19002 http://127.0.0.1:19003 >"$work/floor-hop.log" 2>&1 & pids+=($!)
+  await http://127.0.0.1:18091/orders/x || exit 1
   declare -A url=([direct]=http://127.0.0.1:19001/orders/x [nginx]=http://127.0.0.1:18070/orders/x
-    [gateway]=http://127.0.0.1:18080/orders/x [tomcat-alone]=http://127.0.0.1:18090/orders/x)
-  order=(direct nginx gateway tomcat-alone)
+    [gateway]=http://127.0.0.1:18080/orders/x [tomcat-alone]=http://127.0.0.1:18090/orders/x
+    [tomcat-hop]=http://127.0.0.1:18091/orders/x)
+  order=(direct nginx gateway tomcat-alone tomcat-hop)
   for s in "${order[@]}"; do   # warm-up: the JIT, the connections
     # shellcheck disable=SC2086
     wrk -t2 -c50 -d10s "${url[$s]}" >/dev/null 2>&1; hey -z 10s -c 1 -q 300 ${HEY_OPTS:-} "${url[$s]}" >/dev/null
