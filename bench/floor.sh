@@ -21,8 +21,10 @@ work=$(mktemp -d)
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null; stop_replicas; sleep 0.5; rm -rf "$work"; }
 trap cleanup EXIT
-GW=(-XX:AOTCache=target/aot/app.aot -jar target/aot/resilience-gateway.jar)
-await() { for _ in $(seq 1 600); do curl -sf -o /dev/null "$1" && return 0; sleep 0.01; done; echo "not ready: $1"; return 1; }
+# AOTMode=on: a cache the JVM cannot use stops the start instead of being left out unsaid
+GW=(-XX:AOTMode=on -XX:AOTCache=target/aot/app.aot -jar target/aot/resilience-gateway.jar)
+# at most 3000 tries 10 ms apart (about a minute with curl's own time)
+await() { for _ in $(seq 1 3000); do curl -sf -o /dev/null "$1" && return 0; sleep 0.01; done; echo "not ready: $1"; return 1; }
 ms() { date +%s%3N; }
 
 if [ "$WHAT" = latency ]; then
@@ -80,7 +82,7 @@ elif [ "$WHAT" = start ]; then
   # with the gateway's JVM settings, trained without their CompileCommand lines as docker/aot-cache.sh does
   grep -v -- '^-XX:CompileCommand' docker/jvm.options >"$work/training.options"
   "$J" @"$work/training.options" -XX:AOTCacheOutput="$work/stock.aot" "${STOCK[@]}" --server.port=18082 --management.server.port=18083 \
-    >"$work/stock-training.log" 2>&1 & t=$!
+    >"$work/stock-training.log" 2>&1 & t=$!; pids+=($t)
   await http://127.0.0.1:18083/actuator/health || exit 1
   for _ in $(seq 1 300); do curl -s -o /dev/null http://127.0.0.1:18082/demo/x; done
   kill -TERM $t; wait $t
@@ -88,12 +90,12 @@ elif [ "$WHAT" = start ]; then
   for r in $(seq 1 "$ROUNDS"); do
     t0=$(ms)
     # shellcheck disable=SC2086
-    "$J" @docker/jvm.options "${GW[@]}" $ARGS --server.port=18080 --management.server.port=18081 >"$work/gw.log" 2>&1 & p=$!
+    "$J" @docker/jvm.options "${GW[@]}" $ARGS --server.port=18080 --management.server.port=18081 >"$work/gw.log" 2>&1 & p=$!; pids+=($p)
     await http://127.0.0.1:18081/actuator/health/readiness && echo "round $r  gateway     ready after $(( $(ms) - t0 )) ms"
     kill $p; wait $p 2>/dev/null
     t0=$(ms)
-    "$J" @docker/jvm.options -XX:AOTCache="$work/stock.aot" "${STOCK[@]}" --server.port=18082 --management.server.port=18083 \
-      >"$work/stock.log" 2>&1 & p=$!
+    "$J" @docker/jvm.options -XX:AOTMode=on -XX:AOTCache="$work/stock.aot" "${STOCK[@]}" --server.port=18082 \
+      --management.server.port=18083 >"$work/stock.log" 2>&1 & p=$!; pids+=($p)
     await http://127.0.0.1:18083/actuator/health && echo "round $r  stock-scg   ready after $(( $(ms) - t0 )) ms"
     kill $p; wait $p 2>/dev/null
   done
