@@ -91,12 +91,14 @@ elif [ "$WHAT" = start ]; then
     t0=$(ms)
     # shellcheck disable=SC2086
     "$J" @docker/jvm.options "${GW[@]}" $ARGS --server.port=18080 --management.server.port=18081 >"$work/gw.log" 2>&1 & p=$!; pids+=($p)
-    await http://127.0.0.1:18081/actuator/health/readiness && echo "round $r  gateway     ready after $(( $(ms) - t0 )) ms"
+    await http://127.0.0.1:18081/actuator/health/readiness || exit 1
+    echo "round $r  gateway     ready after $(( $(ms) - t0 )) ms"
     kill $p; wait $p 2>/dev/null
     t0=$(ms)
     "$J" @docker/jvm.options -XX:AOTMode=on -XX:AOTCache="$work/stock.aot" "${STOCK[@]}" --server.port=18082 \
       --management.server.port=18083 >"$work/stock.log" 2>&1 & p=$!; pids+=($p)
-    await http://127.0.0.1:18083/actuator/health && echo "round $r  stock-scg   ready after $(( $(ms) - t0 )) ms"
+    await http://127.0.0.1:18083/actuator/health || exit 1
+    echo "round $r  stock-scg   ready after $(( $(ms) - t0 )) ms"
     kill $p; wait $p 2>/dev/null
   done
 else
